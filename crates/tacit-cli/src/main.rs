@@ -1,0 +1,131 @@
+//! `tacit`: turns work done once into an SOP a team can run.
+//!
+//! This binary is the edge of the pipeline: it parses arguments, wires the
+//! stages (capture → store → …) together and turns their typed errors into
+//! messages that say what to do next.
+
+mod demo;
+mod in_session;
+mod record;
+mod render;
+mod runs;
+mod sink;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tacit_core::Paths;
+
+const AFTER_HELP: &str = "\
+The loop: record → draft → run → review.
+
+  tacit record deploy-web     work in your own shell; tacit keeps every command,
+                              its output, exit code, folder and timing, and asks
+                              what you did and why when something fails
+  tacit runs                  list recorded runs
+  tacit runs show latest      the timeline of a run, answers included
+  tacit demo                  record the bundled deploy scenario, unattended
+
+Inside a recording: tacit note | step | why | check | prereq | escalate | status
+
+Files: the library is $XDG_DATA_HOME/tacit/tacit.db (override with --db or
+TACIT_DB); journals sit beside it in tacit.journal/; configuration is read
+from $XDG_CONFIG_HOME/tacit/config.toml (override with TACIT_CONFIG).
+NO_COLOR turns colour off.
+
+Exit codes: 0 success · 1 error · 2 bad usage · 3 an in-session command
+run outside a recording · 4 the recorder could not be reached.";
+
+#[derive(Parser)]
+#[command(
+    name = "tacit",
+    version,
+    about = "Do the work once in a recording shell; tacit captures the commands and the why, and drafts the SOP your team can run.",
+    after_help = AFTER_HELP
+)]
+struct Cli {
+    /// The library database (default: $XDG_DATA_HOME/tacit/tacit.db).
+    #[arg(long, global = true, env = "TACIT_DB", value_name = "FILE")]
+    db: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Record a run: opens your own shell; type `exit` or Ctrl-D to finish.
+    Record(record::RecordArgs),
+    /// List recorded runs, show one, or export it.
+    Runs(runs::RunsArgs),
+    /// Record the bundled deploy-webapp scenario unattended, then show the run.
+    Demo(demo::DemoArgs),
+    /// (in a recording) Add a note to the run.
+    Note {
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+    /// (in a recording) Start a named step: the next commands belong to it.
+    Step {
+        #[arg(required = true, num_args = 1..)]
+        title: Vec<String>,
+    },
+    /// (in a recording) Say why you ran the last command.
+    Why {
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+    /// (in a recording) Mark the last command as a success check.
+    Check,
+    /// (in a recording) Mark the last command as a prerequisite check.
+    Prereq,
+    /// (in a recording) Record when someone must stop and call for help.
+    Escalate {
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+    /// In a recording: the run so far. Outside: the library at a glance.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let paths = Paths::resolve(cli.db.as_deref());
+    let result = match cli.command {
+        Command::Record(args) => record::run(&paths, args),
+        Command::Runs(args) => runs::run(&paths, args),
+        Command::Demo(args) => demo::run(&paths, args),
+        Command::Note { text } => in_session::note(text.join(" ")),
+        Command::Step { title } => in_session::step(title.join(" ")),
+        Command::Why { text } => in_session::why(text.join(" ")),
+        Command::Check => in_session::check(),
+        Command::Prereq => in_session::prereq(),
+        Command::Escalate { text } => in_session::escalate(text.join(" ")),
+        Command::Status { json } => in_session::status(&paths, json),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "tacit", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("tacit: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// A current-thread runtime: tacit's work is I/O on a handful of files and
+/// one PTY, and one thread keeps the recorder's footprint small.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}

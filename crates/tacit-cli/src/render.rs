@@ -1,0 +1,271 @@
+//! Text for people: timelines, durations, times, colour.
+
+use std::io::IsTerminal;
+
+use tacit_core::{AskTrigger, Event, EventBody, RunMeta};
+
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    pub fn stdout() -> Style {
+        Style {
+            color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    pub fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+    pub fn dim(&self, s: &str) -> String {
+        self.paint("2", s)
+    }
+    pub fn red(&self, s: &str) -> String {
+        self.paint("31", s)
+    }
+    pub fn green(&self, s: &str) -> String {
+        self.paint("32", s)
+    }
+    pub fn yellow(&self, s: &str) -> String {
+        self.paint("33", s)
+    }
+    pub fn cyan(&self, s: &str) -> String {
+        self.paint("36", s)
+    }
+}
+
+pub fn duration(ms: i64) -> String {
+    let ms = ms.max(0);
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms < 60_000 {
+        format!("{:.1}s", ms as f64 / 1000.0)
+    } else if ms < 3_600_000 {
+        format!("{}m{:02}s", ms / 60_000, (ms / 1000) % 60)
+    } else {
+        format!("{}h{:02}m", ms / 3_600_000, (ms / 60_000) % 60)
+    }
+}
+
+/// `2026-11-24 14:55:02 UTC`, without a date library.
+pub fn utc(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let tod = secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        tod / 3600,
+        (tod / 60) % 60,
+        tod % 60
+    )
+}
+
+/// Shortens `path` relative to the run's starting folder.
+fn short_cwd(cwd: &str, base: &str) -> String {
+    if cwd == base {
+        ".".into()
+    } else if let Some(rest) = cwd.strip_prefix(base).and_then(|r| r.strip_prefix('/')) {
+        format!("./{rest}")
+    } else {
+        cwd.into()
+    }
+}
+
+/// The timeline of a run, as `tacit runs show` prints it.
+pub fn timeline(meta: &RunMeta, events: &[Event], style: &Style, max_lines: usize) -> String {
+    let mut out = String::new();
+    let commands = events
+        .iter()
+        .filter(|e| matches!(e.body, EventBody::Command(_)))
+        .count();
+    let failed = events
+        .iter()
+        .filter(|e| matches!(&e.body, EventBody::Command(c) if c.exit_code.is_some_and(|x| x != 0)))
+        .count();
+    let answers = events
+        .iter()
+        .filter(|e| matches!(e.body, EventBody::Answer(_)))
+        .count();
+    let took = meta
+        .ended_at_ms
+        .map(|end| duration(end - meta.started_at_ms))
+        .unwrap_or_else(|| "still running".into());
+    out.push_str(&format!(
+        "{} {}  {}\n",
+        style.bold("run"),
+        meta.id,
+        style.bold(&meta.name)
+    ));
+    out.push_str(&format!(
+        "{}  ·  {}  ·  {} in {}  ·  {}\n",
+        meta.status.as_str(),
+        utc(meta.started_at_ms),
+        took,
+        meta.shell,
+        meta.start_cwd
+    ));
+    out.push_str(&format!(
+        "{commands} commands, {failed} failed, {answers} answers\n\n"
+    ));
+    for e in events {
+        match &e.body {
+            EventBody::Command(c) => {
+                let status = match c.exit_code {
+                    Some(0) => style.green("✓ 0"),
+                    Some(code) => style.red(&format!("✗ {code}")),
+                    None => style.yellow("? "),
+                };
+                out.push_str(&format!(
+                    "{:>4}  {}  {}  {}  {}\n",
+                    style.dim(&format!("#{}", e.seq)),
+                    status,
+                    style.bold(&c.command),
+                    style.dim(&short_cwd(&c.cwd, &meta.start_cwd)),
+                    style.dim(&duration(c.duration_ms)),
+                ));
+                let lines: Vec<&str> = c.output.lines().collect();
+                for line in lines.iter().take(max_lines) {
+                    out.push_str(&format!("        {} {line}\n", style.dim("│")));
+                }
+                if lines.len() > max_lines {
+                    out.push_str(&format!(
+                        "        {}\n",
+                        style.dim(&format!(
+                            "… {} more lines (--full shows all)",
+                            lines.len() - max_lines
+                        ))
+                    ));
+                }
+                if c.full_screen {
+                    out.push_str(&format!("        {}\n", style.dim("(full-screen program)")));
+                }
+                if c.output_dropped_bytes > 0 {
+                    out.push_str(&format!(
+                        "        {}\n",
+                        style.dim(&format!(
+                            "({} of {} output bytes not kept)",
+                            c.output_dropped_bytes, c.output_bytes
+                        ))
+                    ));
+                }
+            }
+            EventBody::Answer(a) => {
+                let q = match a.trigger {
+                    AskTrigger::Failure => "after the failure",
+                    AskTrigger::Risky => "about the risky command",
+                };
+                out.push_str(&format!(
+                    "        {} {}\n",
+                    style.cyan("? what did you do, and why"),
+                    style.dim(&format!("({q} #{})", a.command_seq))
+                ));
+                out.push_str(&format!("          action:   {}\n", a.action));
+                out.push_str(&format!("          reason:   {}\n", a.reason));
+                if let Some(esc) = &a.escalate {
+                    out.push_str(&format!("          escalate: {esc}\n"));
+                }
+            }
+            EventBody::Note { text } => {
+                out.push_str(&format!("        {} {text}\n", style.cyan("note:")))
+            }
+            EventBody::Step { title } => out.push_str(&format!(
+                "\n  {} {}\n",
+                style.cyan("▸ step"),
+                style.bold(title)
+            )),
+            EventBody::Why { command_seq, text } => out.push_str(&format!(
+                "        {} {text}\n",
+                style.cyan(&format!("why #{command_seq}:"))
+            )),
+            EventBody::Check { command_seq } => out.push_str(&format!(
+                "        {}\n",
+                style.cyan(&format!("#{command_seq} is a success check"))
+            )),
+            EventBody::Prereq { command_seq } => out.push_str(&format!(
+                "        {}\n",
+                style.cyan(&format!("#{command_seq} checks a prerequisite"))
+            )),
+            EventBody::Escalate { text } => {
+                out.push_str(&format!("        {} {text}\n", style.yellow("escalate:")))
+            }
+            EventBody::Warning { text } => {
+                out.push_str(&format!("        {} {text}\n", style.yellow("warning:")))
+            }
+        }
+    }
+    out
+}
+
+/// An asciinema v2 cast of the run, rebuilt from what was stored: the command
+/// lines and their screen text, at their recorded times. Raw bytes are never
+/// stored (they would bypass redaction), so this replays what was seen, not
+/// every escape code.
+pub fn cast(meta: &RunMeta, events: &[Event]) -> String {
+    let header = serde_json::json!({
+        "version": 2,
+        "width": meta.cols.max(2),
+        "height": meta.rows.max(2),
+        "timestamp": meta.started_at_ms / 1000,
+        "title": format!("tacit: {}", meta.name),
+        "env": { "SHELL": meta.shell, "TERM": "xterm-256color" },
+    });
+    let mut out = header.to_string();
+    out.push('\n');
+    let t = |ms: i64| ((ms - meta.started_at_ms).max(0) as f64) / 1000.0;
+    let mut push = |time: f64, text: String| {
+        let line = serde_json::json!([time, "o", text]);
+        out.push_str(&line.to_string());
+        out.push('\n');
+    };
+    for e in events {
+        if let EventBody::Command(c) = &e.body {
+            push(
+                t(c.started_at_ms),
+                format!("$ {}\r\n", c.command.replace('\n', "\r\n")),
+            );
+            if !c.output.is_empty() {
+                push(
+                    t(c.started_at_ms + c.duration_ms),
+                    format!("{}\r\n", c.output.replace('\n', "\r\n")),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_formats_known_instants() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc(1_795_961_702_000), "2026-11-29 14:15:02 UTC");
+        assert_eq!(utc(951_782_400_000), "2000-02-29 00:00:00 UTC");
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration(250), "250ms");
+        assert_eq!(duration(1500), "1.5s");
+        assert_eq!(duration(125_000), "2m05s");
+    }
+}

@@ -1,0 +1,177 @@
+//! `tacit runs`: list, show and export recorded runs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use tacit_core::Paths;
+use tacit_store::{SqliteStore, Store, sync_journals};
+
+use crate::render::{self, Style};
+
+#[derive(Args, Debug)]
+pub struct RunsArgs {
+    #[command(subcommand)]
+    pub command: Option<RunsCommand>,
+    /// Only runs of this procedure.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RunsCommand {
+    /// Print a run's timeline: commands, exit codes, durations, answers, notes.
+    Show {
+        /// Run id, a unique part of it, or `latest`.
+        id: String,
+        #[arg(long)]
+        json: bool,
+        /// Show every output line instead of the first few.
+        #[arg(long)]
+        full: bool,
+    },
+    /// Write a run as JSON or as an asciinema v2 cast.
+    Export {
+        id: String,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+        /// Write to this file instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Cast,
+}
+
+/// Opens the library and brings it up to date with the journals, so a run
+/// whose recorder was killed shows up, marked interrupted.
+pub async fn open_synced(paths: &Paths) -> Result<SqliteStore> {
+    let store = SqliteStore::open(&paths.db)
+        .await
+        .with_context(|| format!("cannot open the library {}", paths.db.display()))?;
+    sync_journals(&store, &paths.journal_dir())
+        .await
+        .context("cannot read the run journals")?;
+    Ok(store)
+}
+
+pub fn run(paths: &Paths, args: RunsArgs) -> Result<ExitCode> {
+    let rt = crate::runtime()?;
+    rt.block_on(async {
+        let store = open_synced(paths).await?;
+        let style = Style::stdout();
+        match args.command {
+            None => list(&store, args.name.as_deref(), args.json, &style).await?,
+            Some(RunsCommand::Show { id, json, full }) => {
+                let meta = store.find_run(&id).await?;
+                let events = store.events(&meta.id).await?;
+                if json || args.json {
+                    let doc = serde_json::json!({ "run": meta, "events": events });
+                    println!("{}", serde_json::to_string_pretty(&doc)?);
+                } else {
+                    let max = if full { usize::MAX } else { 6 };
+                    print!("{}", render::timeline(&meta, &events, &style, max));
+                }
+            }
+            Some(RunsCommand::Export { id, format, output }) => {
+                let meta = store.find_run(&id).await?;
+                let events = store.events(&meta.id).await?;
+                let text = match format {
+                    ExportFormat::Json => {
+                        let doc = serde_json::json!({
+                            "format": "tacit-run",
+                            "format_version": 1,
+                            "run": meta,
+                            "events": events,
+                        });
+                        serde_json::to_string_pretty(&doc)? + "\n"
+                    }
+                    ExportFormat::Cast => render::cast(&meta, &events),
+                };
+                match output {
+                    Some(path) => {
+                        std::fs::write(&path, text)
+                            .with_context(|| format!("cannot write {}", path.display()))?;
+                        eprintln!("wrote {}", path.display());
+                    }
+                    None => print!("{text}"),
+                }
+            }
+        }
+        store.close().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn list(store: &SqliteStore, name: Option<&str>, json: bool, style: &Style) -> Result<()> {
+    let runs = store.list_runs(name).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&runs)?);
+        return Ok(());
+    }
+    if runs.is_empty() {
+        println!("No runs yet. Record one with `tacit record NAME`, or try `tacit demo`.");
+        return Ok(());
+    }
+    println!(
+        "{}",
+        style.bold(&format!(
+            "{:<10} {:<20} {:<12} {:<24} {:>8} {:>6} {:>7}",
+            "RUN", "NAME", "STATUS", "STARTED", "COMMANDS", "FAILED", "ANSWERS"
+        ))
+    );
+    for r in runs {
+        println!(
+            "{:<10} {:<20} {:<12} {:<24} {:>8} {:>6} {:>7}",
+            tacit_capture::session::short_id(&r.meta.id),
+            r.meta.name,
+            r.meta.status.as_str(),
+            render::utc(r.meta.started_at_ms),
+            r.commands,
+            r.failed_commands,
+            r.answers
+        );
+    }
+    Ok(())
+}
+
+/// `tacit status` outside a recording: the library at a glance.
+pub fn library_status(paths: &Paths, json: bool) -> Result<ExitCode> {
+    let rt = crate::runtime()?;
+    rt.block_on(async {
+        let store = open_synced(paths).await?;
+        let runs = store.list_runs(None).await?;
+        let recording: Vec<_> = runs
+            .iter()
+            .filter(|r| r.meta.status == tacit_core::RunStatus::Recording)
+            .collect();
+        if json {
+            let doc = serde_json::json!({
+                "runs": runs.len(),
+                "recording": recording.iter().map(|r| &r.meta.id).collect::<Vec<_>>(),
+                "inside_recording": std::env::var(tacit_capture::control::RUN_ID_ENV).ok(),
+            });
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        } else {
+            println!(
+                "{} runs in {}; {} recording now.",
+                runs.len(),
+                paths.db.display(),
+                recording.len()
+            );
+            println!(
+                "Not inside a recording. `tacit runs` lists runs; `tacit record NAME` starts one."
+            );
+        }
+        store.close().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}

@@ -1,0 +1,343 @@
+//! Deciding whether a variable, key or flag *name* holds a secret.
+//!
+//! The assignment rules (`NAME=value`, `name: value`, `--name value`) match
+//! any name containing one of a few keywords; this module then looks at the
+//! name's words to keep the useful hits (`DB_PASSWORD`, `apiKey`,
+//! `GITHUB_TOKEN`) and drop the look-alikes (`KEYBOARD`, `TOKENIZER_MODEL`,
+//! `SSH_KEY_PATH`, `PWD`). It also picks the marker kind from the name, so a
+//! drafter sees `password` rather than a generic "secret" for `DB_PASSWORD`.
+//!
+//! Matching is by word, not substring. A name is split into lowercase words
+//! at `_`, `-`, `.` and camelCase boundaries (`MY_API_KEY` → `my api key`,
+//! `apiKey` → `api key`). A word counts when it:
+//! - ends with `password`, `passwd`, `passphrase`, or is `pass`/`pwd`
+//!   (kind `password`);
+//! - ends with `secret(s)` or `credential(s)` (kind `secret`);
+//! - ends with `token(s)` (kind `token`);
+//! - is `key`/`keys`, or is a known compound such as `apikey`, `secretkey`,
+//!   `privatekey` (kind `key`). So `KEYBOARD`, `MONKEY` and `keycloak` do not
+//!   count.
+//!
+//! A name is *not* a secret when its last word says it describes the secret
+//! rather than holding it (`_FILE`, `_PATH`, `_ID`, `_URL`, `_TTL`, …), when
+//! it is about a public key, or for key-words that are database/data-structure
+//! vocabulary (`PRIMARY_KEY`, `sort_key`).
+
+/// Marker kinds the name-based rules can produce, in priority order.
+pub(crate) const NAME_KINDS: &[&str] = &["password", "secret", "token", "key"];
+
+/// Last words meaning "this names/locates/configures the secret", so the value
+/// is not the secret itself.
+const NON_SECRET_LAST: &[&str] = &[
+    "file",
+    "files",
+    "path",
+    "paths",
+    "dir",
+    "directory",
+    "name",
+    "names",
+    "id",
+    "ids",
+    "type",
+    "kind",
+    "url",
+    "uri",
+    "endpoint",
+    "host",
+    "port",
+    "ttl",
+    "expiry",
+    "expires",
+    "expiration",
+    "lifetime",
+    "timeout",
+    "length",
+    "len",
+    "size",
+    "count",
+    "min",
+    "max",
+    "algorithm",
+    "alg",
+    "format",
+    "env",
+    "mode",
+    "prefix",
+    "suffix",
+    "hint",
+    "policy",
+    "provider",
+    "version",
+    "stdin",
+    "header",
+    "location",
+    "store",
+    "manager",
+    "helper",
+    "enabled",
+    "required",
+    "rotation",
+    "generator",
+    "label",
+    "field",
+    "prompt",
+    "command",
+    "cmd",
+];
+
+/// Compound words ending in `key` that name a secret key (`apikey`).
+const KEY_COMPOUND_PREFIXES: &[&str] = &[
+    "api",
+    "access",
+    "secret",
+    "private",
+    "auth",
+    "master",
+    "signing",
+    "sign",
+    "encryption",
+    "enc",
+    "license",
+    "ssh",
+    "client",
+    "session",
+    "app",
+    "service",
+    "account",
+    "webhook",
+    "hmac",
+    "jwt",
+    "gpg",
+    "pgp",
+    "deploy",
+    "pass",
+];
+
+/// Words that turn `key` into data-structure vocabulary (`PRIMARY_KEY`).
+const KEY_NOT_SECRET: &[&str] = &[
+    "primary",
+    "foreign",
+    "sort",
+    "partition",
+    "hash",
+    "cache",
+    "range",
+    "unique",
+    "composite",
+    "lookup",
+    "row",
+    "shard",
+    "routing",
+    "map",
+    "dict",
+    "hot",
+];
+
+/// First words of flags that act on keys rather than take one
+/// (`gpg --list-secret-keys`, `--gen-key`).
+const FLAG_VERBS: &[&str] = &[
+    "list", "show", "get", "export", "import", "gen", "generate", "delete", "remove", "recv",
+    "send", "print", "refresh", "no", "skip", "with", "without", "use", "require", "ask",
+];
+
+/// Splits an identifier into lowercase words at separators and camelCase
+/// boundaries (`APIKey` → `api`, `key`).
+fn words(name: &str) -> Vec<String> {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_ascii_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        if c.is_ascii_uppercase() && !cur.is_empty() {
+            let prev = chars[i - 1];
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
+            // fooBar | fooBAR, and the "K" in "APIKey".
+            if prev.is_ascii_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_ascii_uppercase() && next_lower)
+            {
+                out.push(std::mem::take(&mut cur));
+            }
+        }
+        cur.push(c.to_ascii_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn word_kind(w: &str) -> Option<usize> {
+    if w.ends_with("password")
+        || w.ends_with("passwd")
+        || w.ends_with("passphrase")
+        || w == "pass"
+        || (w.ends_with("pwd") && w != "oldpwd")
+    {
+        return Some(0);
+    }
+    if w.ends_with("secret")
+        || w.ends_with("secrets")
+        || w.ends_with("credential")
+        || w.ends_with("credentials")
+    {
+        return Some(1);
+    }
+    if w.ends_with("token") || w.ends_with("tokens") {
+        return Some(2);
+    }
+    if w == "key"
+        || w == "keys"
+        || w.strip_suffix("key")
+            .is_some_and(|p| KEY_COMPOUND_PREFIXES.contains(&p))
+    {
+        return Some(3);
+    }
+    None
+}
+
+/// Kind for a variable/key name in `NAME=value` or `name: value`, or `None`
+/// when the name does not hold a secret.
+pub(crate) fn classify_assignment(name: &str) -> Option<&'static str> {
+    // The shell's own working-directory variables, as printed by `env`.
+    if name == "PWD" || name == "OLDPWD" {
+        return None;
+    }
+    let ws = words(name);
+    let last = ws.last()?;
+    if NON_SECRET_LAST.contains(&last.as_str()) {
+        return None;
+    }
+    if ws
+        .iter()
+        .any(|w| w == "public" || w == "pub" || w.ends_with("pubkey") || w == "publickey")
+    {
+        return None;
+    }
+    let kind = ws.iter().filter_map(|w| word_kind(w)).min()?;
+    if kind == 3 && ws.iter().any(|w| KEY_NOT_SECRET.contains(&w.as_str())) {
+        return None;
+    }
+    Some(NAME_KINDS[kind])
+}
+
+/// Kind for a command-line flag (`--password`, `-token`). Stricter than
+/// [`classify_assignment`] because `--flag word` may be a boolean flag
+/// followed by an ordinary argument.
+pub(crate) fn classify_flag(name: &str) -> Option<&'static str> {
+    let ws = words(name);
+    let first = ws.first()?;
+    let last = ws.last()?;
+    if FLAG_VERBS.contains(&first.as_str()) {
+        return None;
+    }
+    // Plural flags operate on collections (`--recv-keys`), not on one secret.
+    if last.ends_with('s') && last != "pass" {
+        return None;
+    }
+    classify_assignment(name)
+}
+
+/// Whether an assignment's value looks like a literal secret rather than a
+/// reference to one, a path, a flag, or a boolean.
+pub(crate) fn plausible_value(v: &str) -> bool {
+    if v.is_empty()
+        || v.starts_with('$')
+        || v.starts_with('=')
+        || v.starts_with('/')
+        || v.starts_with("./")
+        || v.starts_with("../")
+        || v.starts_with("~/")
+        || (v.len() > 2 && v.starts_with('%') && v.ends_with('%'))
+        || !v.chars().any(char::is_alphanumeric)
+    {
+        return false;
+    }
+    !matches!(
+        v.to_ascii_lowercase().as_str(),
+        "true" | "false" | "yes" | "no" | "null" | "none" | "nil" | "on" | "off" | "undefined"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_words() {
+        assert_eq!(words("MY_API_KEY"), ["my", "api", "key"]);
+        assert_eq!(words("apiKey"), ["api", "key"]);
+        assert_eq!(words("APIKey"), ["api", "key"]);
+        assert_eq!(words("--client-secret"), ["client", "secret"]);
+        assert_eq!(
+            words("spring.datasource.password"),
+            ["spring", "datasource", "password"]
+        );
+        assert!(words("__").is_empty());
+    }
+
+    #[test]
+    fn classifies_names() {
+        assert_eq!(classify_assignment("DB_PASSWORD"), Some("password"));
+        assert_eq!(classify_assignment("pwd"), Some("password"));
+        assert_eq!(classify_assignment("GITHUB_TOKEN"), Some("token"));
+        assert_eq!(classify_assignment("MY_API_KEY"), Some("key"));
+        assert_eq!(classify_assignment("APIKEY"), Some("key"));
+        assert_eq!(classify_assignment("KEY"), Some("key"));
+        assert_eq!(classify_assignment("SECRET_KEY"), Some("secret"));
+        assert_eq!(classify_assignment("clientSecret"), Some("secret"));
+        for not in [
+            "KEYBOARD",
+            "MONKEY",
+            "TOKENIZER_MODEL",
+            "SSH_KEY_PATH",
+            "PASSWORD_FILE",
+            "AWS_ACCESS_KEY_ID",
+            "PWD",
+            "OLDPWD",
+            "PUBLIC_KEY",
+            "ssh_pubkey",
+            "PRIMARY_KEY",
+            "keycloak",
+            "TOKEN_TTL",
+        ] {
+            assert_eq!(classify_assignment(not), None, "{not}");
+        }
+    }
+
+    #[test]
+    fn classifies_flags() {
+        assert_eq!(classify_flag("--password"), Some("password"));
+        assert_eq!(classify_flag("--api-key"), Some("key"));
+        assert_eq!(classify_flag("--pass"), Some("password"));
+        assert_eq!(classify_flag("--password-stdin"), None);
+        assert_eq!(classify_flag("--list-secret-keys"), None);
+        assert_eq!(classify_flag("--recv-keys"), None);
+        assert_eq!(classify_flag("--gen-key"), None);
+        assert_eq!(classify_flag("--key-file"), None);
+    }
+
+    #[test]
+    fn judges_values() {
+        assert!(plausible_value("hunter2"));
+        assert!(plausible_value("1234"));
+        for not in [
+            "",
+            "$TOKEN",
+            "${X}",
+            "/etc/key",
+            "~/.ssh/id",
+            "%PASS%",
+            "true",
+            "***",
+        ] {
+            assert!(!plausible_value(not), "{not}");
+        }
+    }
+}

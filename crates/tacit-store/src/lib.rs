@@ -1,0 +1,204 @@
+//! Store: where runs and their events live.
+//!
+//! Two layers, as the data flows:
+//! - [`journal`]: an append-only file per run, written while recording. It is
+//!   crash-safe and needs no database.
+//! - [`Store`]: the queryable library. [`SqliteStore`] is the embedded
+//!   default; the trait is what the PostgreSQL backend of the team server
+//!   will implement, over the same schema.
+//!
+//! [`sync_journals`] brings the store up to date with the journals, and is
+//! how a run whose recorder was killed becomes an `interrupted` run.
+
+pub mod journal;
+mod sqlite;
+
+use std::future::Future;
+use std::path::Path;
+
+pub use sqlite::SqliteStore;
+use tacit_core::{Event, RunMeta, RunStatus};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+    #[error("no run matches \"{0}\" (see `tacit runs`)")]
+    NoSuchRun(String),
+    #[error("\"{0}\" matches several runs; give more of the id")]
+    AmbiguousRun(String),
+}
+
+impl StoreError {
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        StoreError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+
+    /// True when the disk (or quota) is full.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            StoreError::Io { source, .. } => {
+                source.kind() == std::io::ErrorKind::StorageFull
+                    || source.raw_os_error() == Some(28)
+                    || source.raw_os_error() == Some(122)
+            }
+            StoreError::Db(e) => e.to_string().contains("full"),
+            _ => false,
+        }
+    }
+}
+
+/// A run and what it holds, for listings.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RunSummary {
+    #[serde(flatten)]
+    pub meta: RunMeta,
+    pub commands: i64,
+    pub failed_commands: i64,
+    pub answers: i64,
+}
+
+/// The library of runs. Methods are idempotent where a replay could repeat
+/// them: importing the same journal twice changes nothing.
+pub trait Store {
+    /// Inserts the run, or updates it when it exists.
+    fn upsert_run(&self, meta: &RunMeta) -> impl Future<Output = Result<(), StoreError>>;
+    /// Adds events; those already stored (same run and seq) are left alone.
+    fn append_events(
+        &self,
+        run_id: &str,
+        events: &[Event],
+    ) -> impl Future<Output = Result<(), StoreError>>;
+    fn set_status(
+        &self,
+        run_id: &str,
+        status: RunStatus,
+        ended_at_ms: Option<i64>,
+    ) -> impl Future<Output = Result<(), StoreError>>;
+    /// Runs, newest first, optionally only those of one procedure name.
+    fn list_runs(
+        &self,
+        name: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<RunSummary>, StoreError>>;
+    /// A run by full id, by a unique prefix or suffix of it, or `latest`.
+    fn find_run(&self, id: &str) -> impl Future<Output = Result<RunMeta, StoreError>>;
+    fn events(&self, run_id: &str) -> impl Future<Output = Result<Vec<Event>, StoreError>>;
+}
+
+/// Whether the recorder with this pid is still running here.
+fn recorder_alive(meta: &RunMeta) -> bool {
+    let Some(pid) = meta.recorder_pid else {
+        return false;
+    };
+    if meta.host != tacit_core_host() {
+        // Another machine's run: it cannot be checked, so trust the journal.
+        return true;
+    }
+    match rustix::process::Pid::from_raw(pid as i32) {
+        Some(p) => rustix::process::test_kill_process(p).is_ok(),
+        None => false,
+    }
+}
+
+fn tacit_core_host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// The host name as tacit records it.
+pub fn hostname() -> String {
+    tacit_core_host()
+}
+
+/// Imports every journal in `dir` that the store has not fully seen, and
+/// marks runs whose recorder died as interrupted. Returns how many runs were
+/// updated. A damaged journal is skipped, not fatal: one bad file must not
+/// hide the rest of the library.
+pub async fn sync_journals<S: Store + JournalBookkeeping>(
+    store: &S,
+    dir: &Path,
+) -> Result<usize, StoreError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(StoreError::io(dir, e)),
+    };
+    let mut updated = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("jsonl") {
+            continue;
+        }
+        let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+        let run_id = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let known = store.journal_bytes(&run_id).await?;
+        let status = store.status_of(&run_id).await?;
+        let settled = matches!(status, Some(RunStatus::Completed | RunStatus::Interrupted));
+        if known == Some(size) && settled {
+            continue;
+        }
+        let Ok(journal) = journal::read_journal(&path) else {
+            continue;
+        };
+        if import_journal(store, &journal).await? {
+            updated += 1;
+        }
+    }
+    Ok(updated)
+}
+
+/// Brings one run up to date with its journal. Returns whether anything was
+/// written.
+pub async fn import_journal<S: Store + JournalBookkeeping>(
+    store: &S,
+    journal: &journal::JournalContents,
+) -> Result<bool, StoreError> {
+    let mut meta = journal.meta.clone();
+    let last_at = journal.events.last().map(|e| e.at_ms);
+    match journal.end {
+        Some((status, ended)) => {
+            meta.status = status;
+            meta.ended_at_ms = Some(ended);
+        }
+        None if recorder_alive(&meta) => meta.status = RunStatus::Recording,
+        None => {
+            meta.status = RunStatus::Interrupted;
+            meta.ended_at_ms = Some(last_at.unwrap_or(meta.started_at_ms));
+        }
+    }
+    store.upsert_run(&meta).await?;
+    store.append_events(&meta.id, &journal.events).await?;
+    store.set_journal_bytes(&meta.id, journal.bytes).await?;
+    Ok(true)
+}
+
+/// What [`sync_journals`] needs beyond [`Store`]: how far each journal has
+/// been imported.
+pub trait JournalBookkeeping {
+    fn journal_bytes(&self, run_id: &str) -> impl Future<Output = Result<Option<u64>, StoreError>>;
+    fn set_journal_bytes(
+        &self,
+        run_id: &str,
+        bytes: u64,
+    ) -> impl Future<Output = Result<(), StoreError>>;
+    fn status_of(
+        &self,
+        run_id: &str,
+    ) -> impl Future<Output = Result<Option<RunStatus>, StoreError>>;
+}

@@ -1,0 +1,350 @@
+//! The embedded SQLite store.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::{Row, sqlite::SqliteRow};
+use tacit_core::{Event, EventBody, RunMeta, RunStatus};
+
+use crate::{JournalBookkeeping, RunSummary, Store, StoreError};
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and applies any
+    /// pending migrations.
+    pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::io(parent, e))?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        Self::connect(options).await
+    }
+
+    /// A private in-memory database, for tests and dry runs.
+    pub async fn in_memory() -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
+        Self::connect(options).await
+    }
+
+    async fn connect(options: SqliteConnectOptions) -> Result<SqliteStore, StoreError> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+}
+
+fn meta_from_row(row: &SqliteRow) -> Result<RunMeta, StoreError> {
+    let status: String = row.try_get("status")?;
+    Ok(RunMeta {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        shell: row.try_get("shell")?,
+        started_at_ms: row.try_get("started_at_ms")?,
+        ended_at_ms: row.try_get("ended_at_ms")?,
+        status: RunStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown run status {status}")))?,
+        host: row.try_get("host")?,
+        user: row.try_get("username")?,
+        start_cwd: row.try_get("start_cwd")?,
+        recorder_pid: row
+            .try_get::<Option<i64>, _>("recorder_pid")?
+            .map(|p| p as u32),
+        tacit_version: row.try_get("tacit_version")?,
+        cols: row.try_get::<i64, _>("cols")? as u16,
+        rows: row.try_get::<i64, _>("rows")? as u16,
+    })
+}
+
+const RUN_COLUMNS: &str = "id, name, shell, started_at_ms, ended_at_ms, status, host, username, \
+     start_cwd, recorder_pid, tacit_version, cols, rows";
+
+impl Store for SqliteStore {
+    async fn upsert_run(&self, m: &RunMeta) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO runs (id, name, shell, started_at_ms, ended_at_ms, status, host, username, \
+             start_cwd, recorder_pid, tacit_version, cols, rows) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, ended_at_ms = excluded.ended_at_ms, \
+             status = excluded.status, recorder_pid = excluded.recorder_pid",
+        )
+        .bind(&m.id)
+        .bind(&m.name)
+        .bind(&m.shell)
+        .bind(m.started_at_ms)
+        .bind(m.ended_at_ms)
+        .bind(m.status.as_str())
+        .bind(&m.host)
+        .bind(&m.user)
+        .bind(&m.start_cwd)
+        .bind(m.recorder_pid.map(i64::from))
+        .bind(&m.tacit_version)
+        .bind(i64::from(m.cols))
+        .bind(i64::from(m.rows))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn append_events(&self, run_id: &str, events: &[Event]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for e in events {
+            let body =
+                serde_json::to_string(&e.body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let (command, exit_code, duration) = match &e.body {
+                EventBody::Command(c) => {
+                    (Some(c.command.as_str()), c.exit_code, Some(c.duration_ms))
+                }
+                _ => (None, None, None),
+            };
+            sqlx::query(
+                "INSERT INTO events (run_id, seq, at_ms, kind, body, command, exit_code, duration_ms) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, seq) DO NOTHING",
+            )
+            .bind(run_id)
+            .bind(e.seq as i64)
+            .bind(e.at_ms)
+            .bind(e.body.kind())
+            .bind(body)
+            .bind(command)
+            .bind(exit_code)
+            .bind(duration)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_status(
+        &self,
+        run_id: &str,
+        status: RunStatus,
+        ended_at_ms: Option<i64>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE runs SET status = ?, ended_at_ms = ? WHERE id = ?")
+            .bind(status.as_str())
+            .bind(ended_at_ms)
+            .bind(run_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn list_runs(&self, name: Option<&str>) -> Result<Vec<RunSummary>, StoreError> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS}, \
+             (SELECT COUNT(*) FROM events e WHERE e.run_id = r.id AND e.kind = 'command') AS commands, \
+             (SELECT COUNT(*) FROM events e WHERE e.run_id = r.id AND e.kind = 'command' \
+                AND e.exit_code IS NOT NULL AND e.exit_code <> 0) AS failed, \
+             (SELECT COUNT(*) FROM events e WHERE e.run_id = r.id AND e.kind = 'answer') AS answers \
+             FROM runs r WHERE (? IS NULL OR r.name = ?) ORDER BY r.started_at_ms DESC, r.id DESC"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(name)
+            .bind(name)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(RunSummary {
+                    meta: meta_from_row(row)?,
+                    commands: row.try_get("commands")?,
+                    failed_commands: row.try_get("failed")?,
+                    answers: row.try_get("answers")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn find_run(&self, id: &str) -> Result<RunMeta, StoreError> {
+        let sql = if id == "latest" || id == "last" {
+            format!("SELECT {RUN_COLUMNS} FROM runs ORDER BY started_at_ms DESC, id DESC LIMIT 1")
+        } else {
+            format!(
+                "SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1 OR id LIKE ?2 OR id LIKE ?3 \
+                 ORDER BY (id = ?1) DESC LIMIT 2"
+            )
+        };
+        let pattern = id.replace(['%', '_'], "");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(format!("{pattern}%"))
+            .bind(format!("%{pattern}"))
+            .fetch_all(&self.pool)
+            .await?;
+        match rows.as_slice() {
+            [] => Err(StoreError::NoSuchRun(id.to_string())),
+            [one] => meta_from_row(one),
+            [first, _] if first.try_get::<String, _>("id")? == id => meta_from_row(first),
+            _ => Err(StoreError::AmbiguousRun(id.to_string())),
+        }
+    }
+
+    async fn events(&self, run_id: &str) -> Result<Vec<Event>, StoreError> {
+        let rows = sqlx::query("SELECT seq, at_ms, body FROM events WHERE run_id = ? ORDER BY seq")
+            .bind(run_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let body: String = row.try_get("body")?;
+                Ok(Event {
+                    seq: row.try_get::<i64, _>("seq")? as u64,
+                    at_ms: row.try_get("at_ms")?,
+                    body: serde_json::from_str(&body)
+                        .map_err(|e| StoreError::Corrupt(format!("event body: {e}")))?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl JournalBookkeeping for SqliteStore {
+    async fn journal_bytes(&self, run_id: &str) -> Result<Option<u64>, StoreError> {
+        let row = sqlx::query("SELECT journal_bytes FROM runs WHERE id = ?")
+            .bind(run_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get::<i64, _>("journal_bytes")? as u64),
+            None => None,
+        })
+    }
+
+    async fn set_journal_bytes(&self, run_id: &str, bytes: u64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE runs SET journal_bytes = ? WHERE id = ?")
+            .bind(bytes as i64)
+            .bind(run_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn status_of(&self, run_id: &str) -> Result<Option<RunStatus>, StoreError> {
+        let row = sqlx::query("SELECT status FROM runs WHERE id = ?")
+            .bind(run_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => RunStatus::parse(&r.try_get::<String, _>("status")?),
+            None => None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::{JournalWriter, read_journal};
+    use tacit_core::CommandRecord;
+
+    fn meta(id: &str, name: &str, started: i64) -> RunMeta {
+        RunMeta {
+            id: id.into(),
+            name: name.into(),
+            shell: "bash".into(),
+            started_at_ms: started,
+            ended_at_ms: None,
+            status: RunStatus::Recording,
+            host: crate::hostname(),
+            user: "u".into(),
+            start_cwd: "/".into(),
+            // A pid that cannot be alive.
+            recorder_pid: Some(u32::MAX / 2),
+            tacit_version: "0".into(),
+            cols: 80,
+            rows: 24,
+        }
+    }
+
+    fn command(seq: u64, cmd: &str, exit: i32) -> Event {
+        Event {
+            seq,
+            at_ms: seq as i64 * 10,
+            body: EventBody::Command(CommandRecord {
+                command: cmd.into(),
+                cwd: "/tmp".into(),
+                started_at_ms: 0,
+                duration_ms: 5,
+                exit_code: Some(exit),
+                output: "out".into(),
+                output_bytes: 3,
+                output_dropped_bytes: 0,
+                full_screen: false,
+            }),
+        }
+    }
+
+    #[tokio::test]
+    async fn runs_and_events_round_trip_and_replays_are_idempotent() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        store
+            .upsert_run(&meta("0001aaaa", "deploy", 1))
+            .await
+            .unwrap();
+        let events = vec![command(1, "make", 0), command(2, "make test", 2)];
+        store.append_events("0001aaaa", &events).await.unwrap();
+        store.append_events("0001aaaa", &events).await.unwrap();
+        assert_eq!(store.events("0001aaaa").await.unwrap(), events);
+        let runs = store.list_runs(Some("deploy")).await.unwrap();
+        assert_eq!((runs[0].commands, runs[0].failed_commands), (2, 1));
+        assert!(store.list_runs(Some("other")).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn runs_are_found_by_prefix_suffix_or_latest() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        store.upsert_run(&meta("0001-aaaa", "a", 1)).await.unwrap();
+        store.upsert_run(&meta("0002-bbbb", "b", 2)).await.unwrap();
+        assert_eq!(store.find_run("0001").await.unwrap().id, "0001-aaaa");
+        assert_eq!(store.find_run("bbbb").await.unwrap().id, "0002-bbbb");
+        assert_eq!(store.find_run("latest").await.unwrap().id, "0002-bbbb");
+        assert!(matches!(
+            store.find_run("000").await,
+            Err(StoreError::AmbiguousRun(_))
+        ));
+        assert!(matches!(
+            store.find_run("zzz").await,
+            Err(StoreError::NoSuchRun(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_journal_without_end_from_a_dead_recorder_becomes_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        let jdir = dir.path().join("journal");
+        let mut w = JournalWriter::create(&jdir, &meta("run-x", "deploy", 5)).unwrap();
+        for i in 1..=5 {
+            w.append(&command(i, &format!("step {i}"), 0)).unwrap();
+        }
+        drop(w); // the recorder "dies" here
+        assert_eq!(crate::sync_journals(&store, &jdir).await.unwrap(), 1);
+        let run = store.find_run("run-x").await.unwrap();
+        assert_eq!(run.status, RunStatus::Interrupted);
+        assert_eq!(run.ended_at_ms, Some(50));
+        assert_eq!(store.events("run-x").await.unwrap().len(), 5);
+        // Nothing changed since: the second sync skips it.
+        assert_eq!(crate::sync_journals(&store, &jdir).await.unwrap(), 0);
+        let j = read_journal(&crate::journal::journal_path(&jdir, "run-x")).unwrap();
+        assert!(j.end.is_none());
+    }
+}
