@@ -84,9 +84,27 @@ pub fn is_in_session_command(command: &str) -> bool {
             .is_some_and(|w| IN_SESSION_SUBCOMMANDS.contains(&w))
 }
 
+/// Whether a command line ends the shell (`exit`, `logout`). fish reports
+/// these as finished commands before it exits; they are not work.
+pub fn is_session_end(command: &str) -> bool {
+    let mut words = command.split_whitespace();
+    matches!(words.next(), Some("exit" | "logout"))
+        && words.next().is_none_or(|w| w.parse::<i32>().is_ok())
+        && words.next().is_none()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exit_and_logout_end_the_session() {
+        assert!(is_session_end("exit"));
+        assert!(is_session_end(" exit 3 "));
+        assert!(is_session_end("logout"));
+        assert!(!is_session_end("exit-code-check"));
+        assert!(!is_session_end("exit foo bar"));
+    }
 
     #[test]
     fn in_session_commands_are_recognised() {

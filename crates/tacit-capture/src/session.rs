@@ -166,7 +166,7 @@ impl Recorder<'_> {
     }
 
     fn finish(&mut self, run: Running, exit_code: Option<i32>) {
-        if control::is_in_session_command(&run.command) {
+        if control::is_in_session_command(&run.command) || control::is_session_end(&run.command) {
             return;
         }
         let (output, dropped) = run.output.render(self.cols);

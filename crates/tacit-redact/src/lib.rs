@@ -34,7 +34,7 @@ use std::ops::Range;
 use std::sync::{Arc, LazyLock};
 
 use aho_corasick::AhoCorasick;
-use regex::{Captures, Regex};
+use regex::Regex;
 use serde::Deserialize;
 
 mod names;

@@ -14,12 +14,13 @@
 //!   (kind `password`);
 //! - ends with `secret(s)` or `credential(s)` (kind `secret`);
 //! - ends with `token(s)` (kind `token`);
-//! - is `key`/`keys`, or is a known compound such as `apikey`, `secretkey`,
+//! - is `key`, or is a known compound such as `apikey`, `secretkey`,
 //!   `privatekey` (kind `key`). So `KEYBOARD`, `MONKEY` and `keycloak` do not
 //!   count.
 //!
 //! A name is *not* a secret when its last word says it describes the secret
-//! rather than holding it (`_FILE`, `_PATH`, `_ID`, `_URL`, `_TTL`, …), when
+//! rather than holding it (`_FILE`, `_PATH`, `_ID`, `_URL`, `_TTL`, …) or is
+//! a plural naming a collection (`secrets: inherit`), when
 //! it is about a public key, or for key-words that are database/data-structure
 //! vocabulary (`PRIMARY_KEY`, `sort_key`).
 
@@ -214,6 +215,10 @@ pub(crate) fn classify_assignment(name: &str) -> Option<&'static str> {
     if NON_SECRET_LAST.contains(&last.as_str()) {
         return None;
     }
+    // Plurals name collections (`secrets: inherit`, `KEYS=a,b`), not a value.
+    if matches!(last.as_str(), "secrets" | "tokens" | "keys" | "passwords") {
+        return None;
+    }
     if ws
         .iter()
         .any(|w| w == "public" || w == "pub" || w.ends_with("pubkey") || w == "publickey")
@@ -306,6 +311,8 @@ mod tests {
             "PRIMARY_KEY",
             "keycloak",
             "TOKEN_TTL",
+            "secrets",
+            "API_KEYS",
         ] {
             assert_eq!(classify_assignment(not), None, "{not}");
         }

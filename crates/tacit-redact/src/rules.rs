@@ -286,7 +286,7 @@ pub(crate) fn specs() -> Vec<Spec> {
         Spec {
             // Tools whose password flag has no `--password` spelling:
             // `mysql -pX`, `sshpass -p X`, `curl -u user:X`, `redis-cli -a X`,
-            // `openssl … -passin pass:X`.
+            // `openssl … -passin pass:X`, `docker login -p X`; and netrc.
             kind: Fixed("password"),
             pattern: concat!(
                 r"(?-u:\b)(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)(?-u:\b)[^\n|;&]*?[ \t]-p",
@@ -297,9 +297,24 @@ pub(crate) fn specs() -> Vec<Spec> {
                 r#"(?:"[^":\r\n]*:(?P<secret7>[^"\r\n]+)"|'[^':\r\n]*:(?P<secret8>[^'\r\n]+)'|[^:\s"']+:(?P<secret9>[^\s"']+))"#,
                 r"|(?-u:\b)redis-cli(?-u:\b)[^\n|;&]*?[ \t]-a[ \t]+",
                 r#"(?:'(?P<secret10>[^'\r\n]*)'|"(?P<secret11>[^"\r\n]*)"|(?P<secret12>[^\s'"]+))"#,
-                r#"|-pass(?:in|out|word)?[ \t]+pass:(?P<secret13>[^\s'"]+)"#
+                r#"|-pass(?:in|out|word)?[ \t]+pass:(?P<secret13>[^\s'"]+)"#,
+                r"|(?-u:\b)(?:docker|podman|buildah|skopeo|oras)(?-u:\b)[^\n|;&]*?[ \t]login(?-u:\b)[^\n|;&]*?[ \t]-p[ \t]+",
+                r#"(?:'(?P<secret14>[^'\r\n]*)'|"(?P<secret15>[^"\r\n]*)"|(?P<secret16>[^\s'"]+))"#,
+                // ~/.netrc: `machine h login u password p`, or an indented
+                // `password p` line of a multi-line entry.
+                r"|(?-u:\b)machine[ \t]+[^\s]+[^\n]*?[ \t]password[ \t]+(?P<secret17>[^\s]+)",
+                r"|(?m:^)[ \t]+password[ \t]+(?P<secret18>[^\s]+)[ \t]*(?m:$)"
             ),
-            keywords: &["mysql", "mariadb", "sshpass", "curl", "redis-cli", "pass:"],
+            keywords: &[
+                "mysql",
+                "mariadb",
+                "sshpass",
+                "curl",
+                "redis-cli",
+                "pass:",
+                "login",
+                "password",
+            ],
             accept: Some(not_reference),
         },
         Spec {

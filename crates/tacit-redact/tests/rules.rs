@@ -192,6 +192,8 @@ table! {
     curl_user: "password" => ctx("password", "curl -u bob:hunter2 https://api.example.com".into(), "hunter2");
     redis_cli_a: "password" => ctx("password", "redis-cli -h cache -a hunter2 ping".into(), "hunter2");
     openssl_passin: "password" => ctx("password", "openssl rsa -in k.pem -passin pass:hunter2 -out k2.pem".into(), "hunter2");
+    docker_login_p: "password" => ctx("password", "docker login -u bob -p hunter2 registry.example.com".into(), "hunter2");
+    netrc_one_line: "password" => ctx("password", "machine github.com login bob password hunter2".into(), "hunter2");
     flag_password_space: "password" => ctx("password", "docker login -u bob --password hunter2 registry.example.com".into(), "hunter2");
     flag_password_eq: "password" => ctx("password", "psql --password=hunter2 -h db".into(), "hunter2");
     flag_api_key: "key" => ctx("key", "agent --api-key 9f8e7d6c5b4a --site eu".into(), "9f8e7d6c5b4a");
@@ -286,6 +288,9 @@ fn marker_kinds_match_the_exported_pattern() {
 #[case::key_file("nginx --key-file ./deploy/tls.key")]
 #[case::boolean("USE_TOKEN=true")]
 #[case::prose_bearer("Use a bearer token for authentication")]
+#[case::actions_secrets_inherit("    secrets: inherit")]
+#[case::password_changed("Password changed for bob")]
+#[case::docker_login_stdin("docker login -u bob --password-stdin ghcr.io")]
 #[case::npm_install("npm install --save-dev typescript")]
 #[case::public_key("SSH_PUBLIC_KEY=ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB")]
 fn leaves_ordinary_text_alone(#[case] text: &str) {
@@ -311,6 +316,18 @@ fn private_key_tail_without_begin_is_redacted_from_the_start() {
     let text = format!("{body}\n-----END RSA PRIVATE KEY-----\n$ ls\n");
     let out = Redactor::builtin().redact(&text);
     assert_eq!(out, format!("{}\n$ ls\n", m("private-key")));
+}
+
+#[test]
+fn multi_line_netrc_entry() {
+    let text = "machine github.com\n  login bob\n  password hunter2\n";
+    assert_eq!(
+        Redactor::builtin().redact(text),
+        format!(
+            "machine github.com\n  login bob\n  password {}\n",
+            m("password")
+        )
+    );
 }
 
 #[test]
