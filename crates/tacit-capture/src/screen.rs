@@ -134,7 +134,15 @@ pub fn screen_text(bytes: &[u8], cols: u16) -> String {
     let cols = NonZeroU16::new(cols.max(2)).unwrap_or(NonZeroU16::MIN);
     let rows = NonZeroU16::new(SCREEN_ROWS).unwrap_or(NonZeroU16::MIN);
     let mut parser = vt100::Parser::new_with_callbacks(rows, cols, 0, Scrolled::default());
-    parser.process(bytes);
+    // A terminal shows bytes that are not UTF-8 as U+FFFD, but the parser
+    // drops U+FFFD, hiding that something was there. Pass it through as a
+    // private-use stand-in and turn it back afterwards.
+    let lossy = String::from_utf8_lossy(bytes);
+    if lossy.contains('\u{FFFD}') {
+        parser.process(lossy.replace('\u{FFFD}', REPLACEMENT_STAND_IN).as_bytes());
+    } else {
+        parser.process(lossy.as_bytes());
+    }
     // Leave a full-screen program that did not switch back, so its screen is
     // not mistaken for output.
     if parser.screen().alternate_screen() {
@@ -150,8 +158,13 @@ pub fn screen_text(bytes: &[u8], cols: u16) -> String {
     text.push_str(&visible);
     let trimmed_len = text.trim_end().len();
     text.truncate(trimmed_len);
+    if text.contains(REPLACEMENT_STAND_IN) {
+        text = text.replace(REPLACEMENT_STAND_IN, "\u{FFFD}");
+    }
     text
 }
+
+const REPLACEMENT_STAND_IN: &str = "\u{E000}";
 
 #[cfg(test)]
 mod tests {
@@ -193,6 +206,14 @@ mod tests {
     }
 
     #[test]
+    fn invalid_utf8_shows_as_replacement_characters() {
+        assert_eq!(
+            screen_text(b"bad \xff\xfe ok", 80),
+            "bad \u{FFFD}\u{FFFD} ok"
+        );
+    }
+
+    #[test]
     fn tiny_widths_do_not_panic() {
         assert_eq!(screen_text(b"ab", 0), "ab");
     }
@@ -201,14 +222,14 @@ mod tests {
     fn the_buffer_keeps_head_and_tail_and_counts_the_rest() {
         let mut buf = OutputBuffer::new(20);
         for i in 0..1000 {
-            buf.push(format!("{i:04}\n").as_bytes());
+            buf.push(format!("{i:04}\r\n").as_bytes());
         }
         let (text, dropped) = buf.render(80);
-        assert_eq!(buf.total_bytes(), 5000);
-        assert_eq!(dropped, 5000 - 20);
-        assert!(text.starts_with("0000\n0001"), "{text}");
+        assert_eq!(buf.total_bytes(), 6000);
+        assert_eq!(dropped, 6000 - 20);
+        assert!(text.starts_with("0000\n0001\n[…"), "{text}");
         assert!(text.ends_with("0999"), "{text}");
-        assert!(text.contains("4980 bytes of output not kept"), "{text}");
+        assert!(text.contains("5980 bytes of output not kept"), "{text}");
     }
 
     #[test]

@@ -121,8 +121,11 @@ pub fn timeline(meta: &RunMeta, events: &[Event], style: &Style, max_lines: usiz
         meta.shell,
         meta.start_cwd
     ));
+    let s = |n: usize| if n == 1 { "" } else { "s" };
     out.push_str(&format!(
-        "{commands} commands, {failed} failed, {answers} answers\n\n"
+        "{commands} command{}, {failed} failed, {answers} answer{}\n\n",
+        s(commands),
+        s(answers)
     ));
     for e in events {
         match &e.body {

@@ -29,7 +29,9 @@ pub struct Config {
 #[serde(default, deny_unknown_fields)]
 pub struct AskConfig {
     pub enabled: bool,
-    /// Exit codes that are not worth a question: 130 is Ctrl-C, 127 is a typo.
+    /// Exit codes that are not worth a question: 130 is Ctrl-C, 127 is a
+    /// typo, 147-150 are a job stopped with Ctrl-Z (or SIGSTOP/SIGTTIN/SIGTTOU),
+    /// which the operator resumes with `fg`.
     pub ignore_exit_codes: Vec<i32>,
     /// Regexes for risky command lines. Replaces the built-in list when set.
     pub risky_patterns: Vec<String>,
@@ -41,7 +43,7 @@ impl Default for AskConfig {
     fn default() -> Self {
         AskConfig {
             enabled: true,
-            ignore_exit_codes: vec![130, 127],
+            ignore_exit_codes: vec![130, 127, 147, 148, 149, 150],
             risky_patterns: DEFAULT_RISKY_PATTERNS
                 .iter()
                 .map(|s| s.to_string())
@@ -139,7 +141,7 @@ mod tests {
     fn empty_file_gives_defaults() {
         let c = Config::parse("").unwrap();
         assert!(c.ask.enabled);
-        assert_eq!(c.ask.ignore_exit_codes, vec![130, 127]);
+        assert_eq!(c.ask.ignore_exit_codes, vec![130, 127, 147, 148, 149, 150]);
         assert_eq!(c.capture.max_output_bytes, 128 * 1024);
     }
 

@@ -10,6 +10,17 @@
 //! `DB_PASSWORD="[REDACTED:password]"`,
 //! `https://bob:[REDACTED:url-password]@host`, `--token [REDACTED:token]`.
 //!
+//! Built-in kinds: `private-key`, `aws-access-key`, `aws-secret-key`,
+//! `github-token`, `gitlab-token`, `slack-token`, `slack-webhook`,
+//! `stripe-key`, `npm-token`, `anthropic-key`, `openai-key`,
+//! `google-api-key`, `twilio-api-key`, `sendgrid-key`, `heroku-key`,
+//! `pulumi-token`, `netlify-token`, `pypi-token`, `docker-hub-token`,
+//! `digitalocean-token`, `vault-token`, `jwt`, `auth-header`, `url-password`,
+//! and, for values named by their variable, key or flag (`DB_PASSWORD=…`,
+//! `--token …`, `mysql -p…`), `password`, `secret`, `token` and `key`. How
+//! names are judged (why `KEYBOARD=us` and `SSH_KEY_PATH=…` stay) is
+//! documented in `names.rs`. User rules add their own kinds.
+//!
 //! Design, because this runs on every command and every output:
 //! - One Aho-Corasick scan over the text looks for rule keywords (ASCII
 //!   case-insensitive). Text with no keyword costs that single scan and comes

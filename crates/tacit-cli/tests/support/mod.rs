@@ -220,11 +220,15 @@ impl Term {
     pub fn expect_within(&mut self, needle: &str, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         let mut g = self.shared.bytes.lock().unwrap();
+        // Only new bytes are searched on each wake-up, so a program printing
+        // megabytes costs linear time, not quadratic.
+        let mut from = self.pos;
         loop {
-            if let Some(at) = find(&g.0[self.pos..], needle.as_bytes()) {
-                self.pos += at + needle.len();
+            if let Some(at) = find(&g.0[from..], needle.as_bytes()) {
+                self.pos = from + at + needle.len();
                 return;
             }
+            from = g.0.len().saturating_sub(needle.len() - 1).max(self.pos);
             let now = Instant::now();
             if g.1 || now >= deadline {
                 let tail_start = g.0.len().saturating_sub(2000);
@@ -257,6 +261,19 @@ impl Term {
     pub fn run(&mut self, command: &str) {
         self.line(command);
         self.expect(PROMPT);
+    }
+
+    /// Resizes the terminal, as dragging the window would.
+    pub fn resize(&self, rows: u16, cols: u16) {
+        self.pty.resize(pty_process::Size::new(rows, cols)).unwrap();
+    }
+
+    /// Whether the terminal is in canonical (cooked) mode with echo on, as a
+    /// shell leaves it between commands. Raw mode turns both off.
+    pub fn is_cooked(&self) -> bool {
+        let t = rustix::termios::tcgetattr(&*self.pty).unwrap();
+        t.local_modes.contains(rustix::termios::LocalModes::ICANON)
+            && t.local_modes.contains(rustix::termios::LocalModes::ECHO)
     }
 
     /// Everything the program printed so far.

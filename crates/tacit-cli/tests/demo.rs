@@ -1,0 +1,83 @@
+//! `tacit demo` records the bundled scenario unattended and shows the run.
+
+mod support;
+
+use support::*;
+
+#[test]
+fn demo_records_the_scenario_and_shows_the_run() {
+    let world = World::new();
+    let out = std::process::Command::new(tacit_bin())
+        .args(["demo", "--quiet"])
+        .env("TACIT_DB", world.db())
+        .env("HOME", world.home())
+        .env("NO_COLOR", "1")
+        .env_remove("TACIT_SOCKET")
+        .env_remove("TACIT_RUN_ID")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("9 commands, 1 failed, 1 answer"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("building... 100%"), "{stdout}");
+    assert!(
+        stdout.contains("migration lock held by pid 4242"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("healthy: version 1.4.2"), "{stdout}");
+    assert!(stdout.contains(REASON), "{stdout}");
+
+    let list = world.tacit(&["runs", "--json"]);
+    let runs: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let run = &runs.as_array().unwrap()[0];
+    assert_eq!(run["name"], "deploy-web");
+    assert_eq!(run["status"], "completed");
+    assert_eq!(run["commands"], 9);
+    assert_eq!(run["answers"], 1);
+}
+
+#[test]
+fn runs_export_writes_a_valid_asciinema_cast_and_json() {
+    let world = World::new();
+    let mut t = world.record("export-me", "bash", world.dir.path(), &["--no-ask"]);
+    t.run("echo hello cast");
+    t.line("exit");
+    assert!(t.wait().success());
+
+    let cast = world.tacit(&["runs", "export", &t.run_id, "--format", "cast"]);
+    assert!(cast.status.success());
+    let text = String::from_utf8(cast.stdout).unwrap();
+    let mut lines = text.lines();
+    let header: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    assert_eq!(header["version"], 2);
+    assert!(header["width"].as_u64().unwrap() >= 2);
+    let events: Vec<serde_json::Value> = lines.map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(events[0][1], "o");
+    assert_eq!(events[0][2], "$ echo hello cast\r\n");
+    assert!(events[1][2].as_str().unwrap().contains("hello cast"));
+    let times: Vec<f64> = events.iter().map(|e| e[0].as_f64().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+
+    let json = world.tacit(&["runs", "export", &t.run_id, "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["format"], "tacit-run");
+    assert_eq!(doc["run"]["name"], "export-me");
+
+    let show = world.tacit(&["runs", "show", "latest"]);
+    let shown = String::from_utf8_lossy(&show.stdout);
+    assert!(
+        shown.contains("echo hello cast") && shown.contains("export-me"),
+        "{shown}"
+    );
+    let missing = world.tacit(&["runs", "show", "no-such-run"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no run matches"));
+}
