@@ -299,14 +299,16 @@ impl Recorder<'_> {
     }
 
     fn status_text(&self) -> String {
+        let n =
+            |count: u64, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
         let mut s = format!(
-            "recording \"{}\" (run {})\n  {} commands, {} failed, {} answers, {} marks",
+            "recording \"{}\" (run {})\n  {}, {} failed, {}, {}",
             self.run_name,
             short_id(&self.run_id),
-            self.end.commands,
+            n(self.end.commands, "command"),
             self.end.failures,
-            self.end.answers,
-            self.end.marks
+            n(self.end.answers, "answer"),
+            n(self.end.marks, "mark")
         );
         if let Some(step) = &self.step {
             s.push_str(&format!("\n  current step: {step}"));

@@ -34,6 +34,9 @@ fn demo_records_the_scenario_and_shows_the_run() {
     );
     assert!(stdout.contains("healthy: version 1.4.2"), "{stdout}");
     assert!(stdout.contains(REASON), "{stdout}");
+    // The demo's in-session marks point at the right commands.
+    assert!(stdout.contains("#2 checks a prerequisite"), "{stdout}");
+    assert!(stdout.contains("is a success check"), "{stdout}");
 
     let list = world.tacit(&["runs", "--json"]);
     let runs: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();

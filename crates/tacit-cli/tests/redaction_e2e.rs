@@ -59,3 +59,36 @@ fn secrets_in_commands_and_output_never_reach_the_disk() {
     // The journal is among the bytes checked.
     assert!(world.journal_dir().read_dir().unwrap().count() >= 1);
 }
+
+#[test]
+fn rules_from_the_config_file_apply_and_a_bad_config_is_a_clear_error() {
+    let world = World::new();
+    std::fs::write(
+        world.dir.path().join("config.toml"),
+        "[[redact.rules]]\nname = \"ticket-token\"\npattern = 'tkt_[a-z0-9]{12}'\n",
+    )
+    .unwrap();
+    let mut t = world.record("custom", "bash", world.dir.path(), &["--no-ask"]);
+    t.run("echo tkt_abcdef123456 done");
+    // Ctrl-D on an empty prompt ends the run, like `exit`.
+    t.send("\x04");
+    assert!(t.wait().success());
+    let run = world.run_json(&t.run_id);
+    assert_eq!(run["run"]["status"], "completed");
+    let cmd = &commands(&run)[0];
+    assert_eq!(cmd["output"], "[REDACTED:ticket-token] done");
+    assert!(!run.to_string().contains("tkt_abcdef123456"));
+
+    std::fs::write(
+        world.dir.path().join("config.toml"),
+        "[ask]\nenabled = maybe\n",
+    )
+    .unwrap();
+    let out = world.tacit(&["record", "x", "--shell", "bash"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("config.toml") && err.contains("line 2"),
+        "{err}"
+    );
+}

@@ -33,6 +33,9 @@ __tacit_enc() {
 
 # Runs inside PS0's command substitution, right before the command runs.
 __tacit_preexec() {
+  # This runs in a command substitution, which bash waits for like any
+  # other: a Ctrl-Z landing here must not stop it and hang the prompt.
+  trap '' TSTP TTIN TTOU
   local line
   line=$(HISTTIMEFORMAT= builtin history 1 2>/dev/null)
   # Strip the history number: "  42  cmd" -> "cmd".
