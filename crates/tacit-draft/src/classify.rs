@@ -1,0 +1,264 @@
+//! Stages 1 and 4: what is noise, and whether a command is a prerequisite,
+//! an action or a check. In-session marks always win over heuristics.
+
+use crate::view::Cmd;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Prereq,
+    Action,
+    Check,
+}
+
+/// The program a command line runs, past `sudo`, `env` and `VAR=x`.
+pub fn program(command: &str) -> &str {
+    command
+        .split_whitespace()
+        .find(|w| !matches!(*w, "sudo" | "env" | "time" | "nohup" | "exec") && !is_assignment(w))
+        .unwrap_or("")
+}
+
+fn is_assignment(word: &str) -> bool {
+    word.split_once('=').is_some_and(|(k, _)| {
+        !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+/// The script or binary name without folder and extension: `./deploy/build.sh`
+/// → `build`.
+pub fn base_name(program: &str) -> &str {
+    let base = program.rsplit('/').next().unwrap_or(program);
+    base.split('.').next().unwrap_or(base)
+}
+
+const NOISE_PROGRAMS: &[&str] = &[
+    "ls", "ll", "la", "l", "pwd", "clear", "history", "reset", "cls", "man", "help", "exit",
+    "logout",
+];
+
+/// Read-only commands that inspect state. They are how an operator looks
+/// around; they are not steps unless the operator marked them.
+const INSPECTION_PROGRAMS: &[&str] = &[
+    "cat",
+    "less",
+    "more",
+    "head",
+    "tail",
+    "ps",
+    "pgrep",
+    "df",
+    "du",
+    "free",
+    "top",
+    "htop",
+    "echo",
+    "printf",
+    "date",
+    "uptime",
+    "whoami",
+    "id",
+    "hostname",
+    "env",
+    "printenv",
+    "stat",
+    "file",
+    "wc",
+    "grep",
+    "find",
+    "tree",
+    "journalctl",
+    "dmesg",
+    "lsof",
+    "ss",
+    "netstat",
+    "ip",
+];
+
+/// Subcommands of tools that only read.
+fn is_read_only_subcommand(words: &[&str]) -> bool {
+    let prog = words.first().map(|w| base_name(w)).unwrap_or("");
+    let sub = words.get(1).copied().unwrap_or("");
+    match prog {
+        "git" => matches!(
+            sub,
+            "status" | "log" | "diff" | "show" | "branch" | "remote" | "blame"
+        ),
+        "docker" | "podman" => matches!(sub, "ps" | "images" | "logs" | "inspect"),
+        "kubectl" => matches!(sub, "get" | "describe" | "logs" | "top" | "explain"),
+        "systemctl" => matches!(sub, "status" | "is-active" | "list-units"),
+        "helm" => matches!(sub, "list" | "status" | "history"),
+        _ => false,
+    }
+}
+
+/// Typos (127), listings and screen clearing: never part of a procedure.
+pub fn is_noise(cmd: &Cmd) -> bool {
+    if cmd.exit_code == Some(127) {
+        return true;
+    }
+    let p = base_name(program(&cmd.command));
+    NOISE_PROGRAMS.contains(&p) || p == "tacit"
+}
+
+/// A command that only looks at state, and carries no mark of the operator.
+pub fn is_inspection(cmd: &Cmd) -> bool {
+    if cmd.marked_check || cmd.marked_prereq || !cmd.why.is_empty() {
+        return false;
+    }
+    let words: Vec<&str> = cmd
+        .command
+        .split_whitespace()
+        .skip_while(|w| is_assignment(w) || *w == "sudo")
+        .collect();
+    let p = words.first().map(|w| base_name(w)).unwrap_or("");
+    // A pipeline or `||`/`&&` list that changes something is not inspection.
+    if cmd.command.contains("||") || cmd.command.contains("&&") || cmd.command.contains('>') {
+        return false;
+    }
+    INSPECTION_PROGRAMS.contains(&p) || is_read_only_subcommand(&words)
+}
+
+const PREREQ_NAMES: &[&str] = &[
+    "check-env",
+    "checkenv",
+    "check_env",
+    "preflight",
+    "prereq",
+    "prereqs",
+    "precheck",
+    "env-check",
+    "doctor",
+    "requirements",
+];
+const CHECK_WORDS: &[&str] = &[
+    "health",
+    "healthz",
+    "healthcheck",
+    "verify",
+    "smoke",
+    "status",
+    "check",
+    "validate",
+    "probe",
+    "ready",
+    "readyz",
+    "livez",
+];
+
+pub fn classify(cmd: &Cmd) -> Kind {
+    if cmd.marked_prereq {
+        return Kind::Prereq;
+    }
+    if cmd.marked_check {
+        return Kind::Check;
+    }
+    let line = cmd.command.as_str();
+    let prog = program(line);
+    let base = base_name(prog).to_ascii_lowercase();
+    if line.contains("--version")
+        || matches!(prog, "command" | "which" | "type" | "hash")
+        || PREREQ_NAMES.iter().any(|n| base == *n)
+    {
+        return Kind::Prereq;
+    }
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let sub = words.get(1).copied().unwrap_or("");
+    let test_runner = matches!(
+        (base.as_str(), sub),
+        ("cargo", "test")
+            | ("npm", "test")
+            | ("yarn", "test")
+            | ("go", "test")
+            | ("make", "test" | "check")
+    ) || matches!(base.as_str(), "pytest" | "tox" | "jest" | "rspec");
+    let curl_health = matches!(base.as_str(), "curl" | "wget" | "http")
+        && CHECK_WORDS
+            .iter()
+            .any(|w| line.to_ascii_lowercase().contains(&format!("/{w}")));
+    let named_check = CHECK_WORDS.iter().any(|w| {
+        base == *w
+            || base.starts_with(&format!("{w}-"))
+            || base.ends_with(&format!("-{w}"))
+            || base.starts_with(&format!("{w}_"))
+    });
+    let rollout_status = base == "kubectl" && sub == "rollout" && words.get(2) == Some(&"status");
+    if test_runner || curl_health || named_check || rollout_status {
+        Kind::Check
+    } else {
+        Kind::Action
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+    use tacit_sop::SourceRef;
+
+    fn cmd(line: &str, exit: i32) -> Cmd {
+        Cmd {
+            source: SourceRef {
+                run_id: "r".into(),
+                seq: 1,
+            },
+            command: line.into(),
+            cwd: ".".into(),
+            exit_code: Some(exit),
+            output: String::new(),
+            step_title: None,
+            marked_check: false,
+            marked_prereq: false,
+            why: vec![],
+            answer: None,
+            answer_source: None,
+        }
+    }
+
+    #[rstest]
+    #[case("./deploy/check-env.sh", Kind::Prereq)]
+    #[case("terraform --version", Kind::Prereq)]
+    #[case("command -v jq", Kind::Prereq)]
+    #[case("./deploy/health.sh 1.4.2", Kind::Check)]
+    #[case("curl -fsS https://x.example.com/healthz", Kind::Check)]
+    #[case("cargo test --workspace", Kind::Check)]
+    #[case("kubectl rollout status deploy/web", Kind::Check)]
+    #[case("./deploy/build.sh 1.4.2", Kind::Action)]
+    #[case("./deploy/migrate.sh", Kind::Action)]
+    #[case("git pull", Kind::Action)]
+    #[case("sudo systemctl restart nginx", Kind::Action)]
+    fn classification(#[case] line: &str, #[case] want: Kind) {
+        assert_eq!(classify(&cmd(line, 0)), want);
+    }
+
+    #[test]
+    fn marks_win_over_heuristics() {
+        let mut c = cmd("./deploy/build.sh", 0);
+        c.marked_check = true;
+        assert_eq!(classify(&c), Kind::Check);
+        c.marked_prereq = true;
+        assert_eq!(classify(&c), Kind::Prereq);
+    }
+
+    #[rstest]
+    #[case("ls -la", 0, true)]
+    #[case("pwd", 0, true)]
+    #[case("clear", 0, true)]
+    #[case("history", 0, true)]
+    #[case("gti pull", 127, true)]
+    #[case("tacit note hi", 0, true)]
+    #[case("git pull", 0, false)]
+    fn noise(#[case] line: &str, #[case] exit: i32, #[case] want: bool) {
+        assert_eq!(is_noise(&cmd(line, exit)), want);
+    }
+
+    #[rstest]
+    #[case("cat ../state/migrate.lock", true)]
+    #[case("git status", true)]
+    #[case("kubectl get pods", true)]
+    #[case("ps -p 4242 || rm ../state/migrate.lock", false)]
+    #[case("echo x > file", false)]
+    #[case("./deploy/migrate.sh", false)]
+    fn inspection(#[case] line: &str, #[case] want: bool) {
+        assert_eq!(is_inspection(&cmd(line, 0)), want);
+    }
+}

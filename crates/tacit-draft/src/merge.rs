@@ -1,0 +1,218 @@
+//! Stage: several runs, one SOP. Steps are aligned with a longest common
+//! subsequence over their keys (normalized, parametrized commands, or the
+//! `tacit step` title). The common path is the procedure; steps seen in only
+//! some runs are marked optional. Rules, edge cases, escalations, checks and
+//! parameters are the union, without duplicates.
+
+use tacit_sop::{DecisionRule, EdgeCase, Escalation, Parameter, Prerequisite, Step, SuccessCheck};
+
+use crate::{DraftStep, RunDraft};
+
+#[derive(Debug, Default)]
+pub struct Merged {
+    pub parameters: Vec<Parameter>,
+    pub prerequisites: Vec<Prerequisite>,
+    pub steps: Vec<Step>,
+    pub rules: Vec<DecisionRule>,
+    pub edge_cases: Vec<EdgeCase>,
+    pub escalations: Vec<Escalation>,
+    pub success_checks: Vec<SuccessCheck>,
+}
+
+/// Pairs of indices (a, b) of equal keys, in order: a longest common
+/// subsequence.
+pub fn align(a: &[String], b: &[String]) -> Vec<(usize, usize)> {
+    let (n, m) = (a.len(), b.len());
+    let mut table = vec![vec![0u32; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            table[i][j] = if a[i] == b[j] {
+                table[i + 1][j + 1] + 1
+            } else {
+                table[i + 1][j].max(table[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut pairs = Vec::new();
+    while i < n && j < m {
+        if a[i] == b[j] {
+            pairs.push((i, j));
+            i += 1;
+            j += 1;
+        } else if table[i + 1][j] >= table[i][j + 1] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    pairs
+}
+
+/// A merged step: the step, in how many runs it was seen, and its key.
+struct Slot {
+    key: String,
+    step: Step,
+    seen: usize,
+}
+
+pub fn merge(drafts: &[RunDraft]) -> Merged {
+    let mut slots: Vec<Slot> = Vec::new();
+    for d in drafts {
+        let keys: Vec<String> = slots.iter().map(|s| s.key.clone()).collect();
+        let theirs: Vec<String> = d.steps.iter().map(|s| s.key.clone()).collect();
+        let pairs = align(&keys, &theirs);
+        let mut merged: Vec<Slot> = Vec::with_capacity(slots.len() + d.steps.len());
+        let mut old = std::mem::take(&mut slots)
+            .into_iter()
+            .enumerate()
+            .peekable();
+        let mut new = d.steps.iter().enumerate().peekable();
+        for (a, b) in pairs
+            .iter()
+            .copied()
+            .chain(std::iter::once((usize::MAX, usize::MAX)))
+        {
+            while let Some((_, s)) = old.next_if(|(i, _)| *i < a) {
+                merged.push(s);
+            }
+            while let Some((_, s)) = new.next_if(|(j, _)| *j < b) {
+                merged.push(new_slot(s));
+            }
+            if a == usize::MAX {
+                break;
+            }
+            let (_, mut s) = old.next().expect("aligned index exists");
+            let (_, theirs) = new.next().expect("aligned index exists");
+            s.seen += 1;
+            for src in &theirs.step.sources {
+                if !s.step.sources.contains(src) {
+                    s.step.sources.push(src.clone());
+                }
+            }
+            if s.step.why.is_none() {
+                s.step.why = theirs.step.why.clone();
+            }
+            merged.push(s);
+        }
+        slots = merged;
+    }
+    let runs = drafts.len();
+    let titles: Vec<(String, String)> = slots
+        .iter()
+        .map(|s| (s.key.clone(), s.step.title.clone()))
+        .collect();
+    let mut steps: Vec<Step> = slots
+        .into_iter()
+        .map(|mut s| {
+            s.step.optional = s.seen < runs;
+            s.step
+        })
+        .collect();
+    dedupe_titles(&mut steps);
+    let title_of = |key: &str| {
+        titles
+            .iter()
+            .position(|(k, _)| k == key)
+            .map(|i| steps[i].title.clone())
+    };
+
+    let mut out = Merged {
+        parameters: crate::parameters(drafts),
+        ..Default::default()
+    };
+    for d in drafts {
+        for p in &d.prereqs {
+            match out.prerequisites.iter_mut().find(|x| x.check == p.check) {
+                Some(x) => extend(&mut x.sources, &p.sources),
+                None => out.prerequisites.push(p.clone()),
+            }
+        }
+        for c in &d.checks {
+            match out
+                .success_checks
+                .iter_mut()
+                .find(|x| x.command == c.command)
+            {
+                Some(x) => extend(&mut x.sources, &c.sources),
+                None => out.success_checks.push(c.clone()),
+            }
+        }
+        for r in &d.rules {
+            let mut r = r.clone();
+            r.step = r.step.as_deref().and_then(title_of);
+            match out.rules.iter_mut().find(|x| {
+                x.step == r.step
+                    && x.when.output_contains == r.when.output_contains
+                    && x.when.exit_code == r.when.exit_code
+            }) {
+                Some(x) => extend(&mut x.sources, &r.sources),
+                None => out.rules.push(r),
+            }
+        }
+        for e in &d.edge_cases {
+            match out
+                .edge_cases
+                .iter_mut()
+                .find(|x| x.description == e.description)
+            {
+                Some(x) => extend(&mut x.sources, &e.sources),
+                None => out.edge_cases.push(e.clone()),
+            }
+        }
+        for e in &d.escalations {
+            crate::add_escalation(&mut out.escalations, e.clone());
+        }
+    }
+    out.steps = steps;
+    out
+}
+
+fn new_slot(s: &DraftStep) -> Slot {
+    Slot {
+        key: s.key.clone(),
+        step: s.step.clone(),
+        seen: 1,
+    }
+}
+
+fn extend(into: &mut Vec<tacit_sop::SourceRef>, from: &[tacit_sop::SourceRef]) {
+    for s in from {
+        if !into.contains(s) {
+            into.push(s.clone());
+        }
+    }
+}
+
+/// Two steps with the same title would be ambiguous in rules and in the
+/// Markdown: number the repeats.
+fn dedupe_titles(steps: &mut [Step]) {
+    for i in 1..steps.len() {
+        let count = steps[..i]
+            .iter()
+            .filter(|s| {
+                s.title == steps[i].title || s.title.starts_with(&format!("{} (", steps[i].title))
+            })
+            .count();
+        if count > 0 {
+            steps[i].title = format!("{} ({})", steps[i].title, count + 1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(s: &[&str]) -> Vec<String> {
+        s.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn alignment_finds_the_common_path() {
+        let a = keys(&["pull", "build", "migrate", "release"]);
+        let b = keys(&["pull", "build", "smoke", "release"]);
+        assert_eq!(align(&a, &b), vec![(0, 0), (1, 1), (3, 3)]);
+        assert!(align(&a, &keys(&[])).is_empty());
+    }
+}

@@ -1,0 +1,227 @@
+//! The SOP's structure. Field order follows the rendered document.
+
+use serde::{Deserialize, Serialize};
+
+/// Bumped when the JSON shape changes incompatibly.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Sop {
+    /// A slug, e.g. `deploy-web`: the name runs are recorded under.
+    pub id: String,
+    pub title: String,
+    pub owner: Option<String>,
+    /// How often the owner must confirm the SOP is still true.
+    pub review_every_days: Option<u32>,
+    pub version: u32,
+    pub parameters: Vec<Parameter>,
+    pub purpose: String,
+    pub when_to_use: String,
+    pub prerequisites: Vec<Prerequisite>,
+    pub steps: Vec<Step>,
+    pub rules: Vec<DecisionRule>,
+    pub edge_cases: Vec<EdgeCase>,
+    pub escalations: Vec<Escalation>,
+    pub success_checks: Vec<SuccessCheck>,
+    pub revisions: Vec<Revision>,
+}
+
+/// A value the operator supplies at run time, written `<<name>>` in commands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Parameter {
+    /// Lowercase identifier: `[a-z][a-z0-9_]*`.
+    pub name: String,
+    pub description: String,
+    /// Values seen in the runs, first the most recent.
+    pub examples: Vec<String>,
+    /// Read without echo and never stored.
+    pub secret: bool,
+}
+
+/// Where an item came from: one event of one run.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SourceRef {
+    pub run_id: String,
+    pub seq: u64,
+}
+
+/// Tools, access and state that must hold before starting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Prerequisite {
+    pub description: String,
+    /// A command that exits 0 when the prerequisite holds.
+    pub check: Option<String>,
+    pub sources: Vec<SourceRef>,
+}
+
+/// What a command is expected to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Expectation {
+    /// `None`: any exit code is fine.
+    pub exit_code: Option<i32>,
+    /// Text the output must contain.
+    pub output_contains: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Step {
+    pub title: String,
+    /// Shell commands, run in order in one shell. Empty for a manual step.
+    pub commands: Vec<String>,
+    /// For a manual step (or extra guidance): what the operator does by hand.
+    pub instruction: Option<String>,
+    /// The working folder, relative to where the procedure starts.
+    pub cwd: Option<String>,
+    pub expect: Expectation,
+    /// Why this step matters.
+    pub why: Option<String>,
+    /// Seen in some runs only.
+    pub optional: bool,
+    pub sources: Vec<SourceRef>,
+}
+
+/// When (a signal) → then (the action) → because (the principle).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DecisionRule {
+    /// The title of the step it applies to; `None` for any step.
+    pub step: Option<String>,
+    pub when: Condition,
+    /// The action, in the operator's words.
+    pub then: String,
+    /// Commands that carry out the action, when known.
+    pub then_commands: Vec<String>,
+    /// The reason, kept in the operator's words.
+    pub because: String,
+    pub sources: Vec<SourceRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Condition {
+    /// A readable summary, e.g. "migration lock held".
+    pub summary: String,
+    pub exit_code: Option<i32>,
+    /// A line of output that identifies the situation.
+    pub output_contains: Option<String>,
+}
+
+/// Something that happened in a run and how it was handled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct EdgeCase {
+    pub description: String,
+    pub handling: String,
+    pub sources: Vec<SourceRef>,
+}
+
+/// A condition under which the operator must stop and call someone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Escalation {
+    pub when: String,
+    /// Whom to call, when known.
+    pub contact: Option<String>,
+    pub sources: Vec<SourceRef>,
+}
+
+/// How to verify at the end that the outcome is right.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SuccessCheck {
+    pub description: String,
+    pub command: Option<String>,
+    pub expect: Expectation,
+    pub sources: Vec<SourceRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Revision {
+    pub version: u32,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    pub author: String,
+    pub summary: String,
+    /// The runs that caused this version.
+    pub runs: Vec<String>,
+}
+
+impl Sop {
+    /// The JSON document: the SOP with its schema version.
+    pub fn to_json(&self) -> String {
+        let doc = serde_json::json!({
+            "schema_version": SCHEMA_VERSION,
+            "sop": self,
+        });
+        serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+    }
+
+    pub fn from_json(text: &str) -> Result<Sop, String> {
+        #[derive(Deserialize)]
+        struct Doc {
+            schema_version: u32,
+            sop: Sop,
+        }
+        let doc: Doc = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        if doc.schema_version != SCHEMA_VERSION {
+            return Err(format!(
+                "schema version {} is not supported (this tacit reads {SCHEMA_VERSION})",
+                doc.schema_version
+            ));
+        }
+        Ok(doc.sop)
+    }
+
+    /// Every `<<name>>` placeholder used in commands.
+    pub fn placeholders(&self) -> Vec<String> {
+        let re = placeholder_regex();
+        let mut names: Vec<String> = Vec::new();
+        let all = self
+            .steps
+            .iter()
+            .flat_map(|s| s.commands.iter())
+            .chain(self.prerequisites.iter().filter_map(|p| p.check.as_ref()))
+            .chain(self.success_checks.iter().filter_map(|c| c.command.as_ref()))
+            .chain(self.rules.iter().flat_map(|r| r.then_commands.iter()));
+        for cmd in all {
+            for cap in re.captures_iter(cmd) {
+                let n = cap[1].to_string();
+                if !names.contains(&n) {
+                    names.push(n);
+                }
+            }
+        }
+        names
+    }
+}
+
+/// Matches `<<name>>`, capturing the name.
+pub fn placeholder_regex() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| regex::Regex::new(r"<<([a-z][a-z0-9_]*)>>").expect("valid regex"))
+}
+
+/// Writes `<<name>>`.
+pub fn placeholder(name: &str) -> String {
+    format!("<<{name}>>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_round_trips_with_its_schema_version() {
+        let sop = Sop {
+            id: "x".into(),
+            version: 2,
+            steps: vec![Step {
+                title: "Build".into(),
+                commands: vec!["make <<target>>".into()],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let json = sop.to_json();
+        assert!(json.contains("\"schema_version\": 1"));
+        assert_eq!(Sop::from_json(&json).unwrap(), sop);
+        assert_eq!(sop.placeholders(), vec!["target".to_string()]);
+        let future = json.replace("\"schema_version\": 1", "\"schema_version\": 9");
+        assert!(Sop::from_json(&future).unwrap_err().contains("schema version 9"));
+    }
+}
