@@ -1,0 +1,14 @@
+//! The SOP: a procedure a teammate can run without the person who wrote it.
+//!
+//! [`Sop`] is structured data. It is drafted from runs (`tacit-draft`),
+//! rendered to Markdown, JSON and HTML, and parsed back from Markdown so it
+//! can live in git next to the code. Every item keeps [`SourceRef`]s to the
+//! run events it came from.
+//!
+//! Parameters appear in commands as `<<name>>`: a delimiter that collides
+//! neither with shell syntax nor with the `{{ }}` of docker, kubectl or helm
+//! templates.
+
+pub mod model;
+
+pub use model::*;
