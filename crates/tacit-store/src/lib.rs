@@ -95,6 +95,46 @@ pub trait Store {
     /// A run by full id, by a unique prefix or suffix of it, or `latest`.
     fn find_run(&self, id: &str) -> impl Future<Output = Result<RunMeta, StoreError>>;
     fn events(&self, run_id: &str) -> impl Future<Output = Result<Vec<Event>, StoreError>>;
+
+    /// Stores `body` (an SOP as JSON) as the next version of `sop_id` and
+    /// returns that version number. Versions are immutable: this never
+    /// overwrites one.
+    fn add_sop_version(
+        &self,
+        sop_id: &str,
+        new: &NewSopVersion<'_>,
+    ) -> impl Future<Output = Result<u32, StoreError>>;
+    /// One version of an SOP, or the latest when `version` is `None`.
+    fn sop_version(
+        &self,
+        sop_id: &str,
+        version: Option<u32>,
+    ) -> impl Future<Output = Result<Option<SopVersion>, StoreError>>;
+    /// The latest version of every SOP, by id.
+    fn list_sops(&self) -> impl Future<Output = Result<Vec<SopVersion>, StoreError>>;
+}
+
+/// What [`Store::add_sop_version`] writes.
+#[derive(Clone, Copy)]
+pub struct NewSopVersion<'a> {
+    pub title: &'a str,
+    pub author: &'a str,
+    pub summary: &'a str,
+    /// Builds the JSON body once the version number is known.
+    pub body: &'a (dyn Fn(u32) -> String + Sync),
+}
+
+/// A stored SOP version.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SopVersion {
+    pub sop_id: String,
+    pub version: u32,
+    pub title: String,
+    pub created_at_ms: i64,
+    pub author: String,
+    pub summary: String,
+    #[serde(skip)]
+    pub body: String,
 }
 
 /// Whether the recorder with this pid is still running here.

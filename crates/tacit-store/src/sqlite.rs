@@ -8,7 +8,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{Row, sqlite::SqliteRow};
 use tacit_core::{Event, EventBody, RunMeta, RunStatus};
 
-use crate::{JournalBookkeeping, RunSummary, Store, StoreError};
+use crate::{JournalBookkeeping, NewSopVersion, RunSummary, SopVersion, Store, StoreError};
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -198,6 +198,65 @@ impl Store for SqliteStore {
         }
     }
 
+    async fn add_sop_version(
+        &self,
+        sop_id: &str,
+        new: &NewSopVersion<'_>,
+    ) -> Result<u32, StoreError> {
+        // One transaction reads the last version and writes the next, so two
+        // writers cannot both claim the same number: the primary key refuses
+        // the second.
+        let mut tx = self.pool.begin().await?;
+        let last: Option<i64> =
+            sqlx::query("SELECT MAX(version) AS v FROM sop_versions WHERE sop_id = ?")
+                .bind(sop_id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("v")?;
+        let version = last.unwrap_or(0) as u32 + 1;
+        sqlx::query(
+            "INSERT INTO sop_versions (sop_id, version, title, created_at_ms, author, summary, body) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(sop_id)
+        .bind(i64::from(version))
+        .bind(new.title)
+        .bind(tacit_core::now_ms())
+        .bind(new.author)
+        .bind(new.summary)
+        .bind((new.body)(version))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    async fn sop_version(
+        &self,
+        sop_id: &str,
+        version: Option<u32>,
+    ) -> Result<Option<SopVersion>, StoreError> {
+        let row = sqlx::query(
+            "SELECT * FROM sop_versions WHERE sop_id = ?1 AND (?2 IS NULL OR version = ?2) \
+             ORDER BY version DESC LIMIT 1",
+        )
+        .bind(sop_id)
+        .bind(version.map(i64::from))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(sop_from_row).transpose()
+    }
+
+    async fn list_sops(&self) -> Result<Vec<SopVersion>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.* FROM sop_versions s JOIN (SELECT sop_id, MAX(version) AS v FROM sop_versions GROUP BY sop_id) l \
+             ON s.sop_id = l.sop_id AND s.version = l.v ORDER BY s.sop_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(sop_from_row).collect()
+    }
+
     async fn events(&self, run_id: &str) -> Result<Vec<Event>, StoreError> {
         let rows = sqlx::query("SELECT seq, at_ms, body FROM events WHERE run_id = ? ORDER BY seq")
             .bind(run_id)
@@ -215,6 +274,18 @@ impl Store for SqliteStore {
             })
             .collect()
     }
+}
+
+fn sop_from_row(row: &SqliteRow) -> Result<SopVersion, StoreError> {
+    Ok(SopVersion {
+        sop_id: row.try_get("sop_id")?,
+        version: row.try_get::<i64, _>("version")? as u32,
+        title: row.try_get("title")?,
+        created_at_ms: row.try_get("created_at_ms")?,
+        author: row.try_get("author")?,
+        summary: row.try_get("summary")?,
+        body: row.try_get("body")?,
+    })
 }
 
 impl JournalBookkeeping for SqliteStore {
@@ -307,6 +378,47 @@ mod tests {
         let runs = store.list_runs(Some("deploy")).await.unwrap();
         assert_eq!((runs[0].commands, runs[0].failed_commands), (2, 1));
         assert!(store.list_runs(Some("other")).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn sop_versions_are_numbered_and_immutable() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let body = |v: u32| format!("{{\"v\":{v}}}");
+        let new = NewSopVersion {
+            title: "Deploy web",
+            author: "ops",
+            summary: "drafted",
+            body: &body,
+        };
+        assert_eq!(store.add_sop_version("deploy-web", &new).await.unwrap(), 1);
+        assert_eq!(store.add_sop_version("deploy-web", &new).await.unwrap(), 2);
+        assert_eq!(store.add_sop_version("other", &new).await.unwrap(), 1);
+        let latest = store
+            .sop_version("deploy-web", None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((latest.version, latest.body.as_str()), (2, "{\"v\":2}"));
+        let first = store
+            .sop_version("deploy-web", Some(1))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(first.body, "{\"v\":1}");
+        assert!(
+            store
+                .sop_version("deploy-web", Some(9))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let all = store.list_sops().await.unwrap();
+        assert_eq!(
+            all.iter()
+                .map(|s| (s.sop_id.as_str(), s.version))
+                .collect::<Vec<_>>(),
+            [("deploy-web", 2), ("other", 1)]
+        );
     }
 
     #[tokio::test]
