@@ -185,17 +185,14 @@ fn extend(into: &mut Vec<tacit_sop::SourceRef>, from: &[tacit_sop::SourceRef]) {
 }
 
 /// Two steps with the same title would be ambiguous in rules and in the
-/// Markdown: number the repeats.
+/// Markdown: number the repeats ("Run the tests (2)").
 fn dedupe_titles(steps: &mut [Step]) {
-    for i in 1..steps.len() {
-        let count = steps[..i]
-            .iter()
-            .filter(|s| {
-                s.title == steps[i].title || s.title.starts_with(&format!("{} (", steps[i].title))
-            })
-            .count();
-        if count > 0 {
-            steps[i].title = format!("{} ({})", steps[i].title, count + 1);
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for step in steps.iter_mut() {
+        let count = seen.entry(step.title.clone()).or_insert(0);
+        *count += 1;
+        if *count > 1 {
+            step.title = format!("{} ({})", step.title, count);
         }
     }
 }

@@ -60,25 +60,53 @@ impl Builder {
         self.cmd("cd app && git pull", "/srv", 0, "Already up to date.");
         if noise {
             self.cmd("ls", "/srv/app", 0, "VERSION deploy src");
-            self.cmd("gti status", "/srv/app", 127, "bash: gti: command not found");
+            self.cmd(
+                "gti status",
+                "/srv/app",
+                127,
+                "bash: gti: command not found",
+            );
         }
         self.cmd("./deploy/check-env.sh", "/srv/app", 0, "environment ok");
-        self.cmd(&format!("./deploy/build.sh {version}"), "/srv/app", 0, &format!("building... 100%\nbuilt build/webapp-{version}.tar.gz"));
+        self.cmd(
+            &format!("./deploy/build.sh {version}"),
+            "/srv/app",
+            0,
+            &format!("building... 100%\nbuilt build/webapp-{version}.tar.gz"),
+        );
         if lock {
-            let failed = self.cmd("./deploy/migrate.sh", "/srv/app", 3, "ERROR: migration lock held by pid 4242 (started 2h ago)");
+            let failed = self.cmd(
+                "./deploy/migrate.sh",
+                "/srv/app",
+                3,
+                "ERROR: migration lock held by pid 4242 (started 2h ago)",
+            );
             self.push(EventBody::Answer(Answer {
                 command_seq: failed,
                 trigger: AskTrigger::Failure,
                 action: "Remove the stale lock if its process is gone, then rerun.".into(),
                 reason: "A lock whose process is gone is left over from a crashed run.".into(),
-                escalate: Some("Lock held by a live process for over 30 minutes: call the database on-call".into()),
+                escalate: Some(
+                    "Lock held by a live process for over 30 minutes: call the database on-call"
+                        .into(),
+                ),
             }));
             self.cmd("cat ../state/migrate.lock", "/srv/app", 0, "4242");
             self.cmd("ps -p 4242 || rm ../state/migrate.lock", "/srv/app", 0, "");
         }
         self.cmd("./deploy/migrate.sh", "/srv/app", 0, "migrations complete");
-        self.cmd(&format!("./deploy/release.sh {version}"), "/srv/app", 0, &format!("released {version}"));
-        self.cmd(&format!("./deploy/health.sh {version}"), "/srv/app", 0, &format!("healthy: version {version}"));
+        self.cmd(
+            &format!("./deploy/release.sh {version}"),
+            "/srv/app",
+            0,
+            &format!("released {version}"),
+        );
+        self.cmd(
+            &format!("./deploy/health.sh {version}"),
+            "/srv/app",
+            0,
+            &format!("healthy: version {version}"),
+        );
         RunInput {
             meta: self.meta,
             events: self.events,
@@ -102,15 +130,32 @@ fn three_runs_merge_into_one_sop() {
     assert_eq!(sop.parameters.len(), 1, "{:#?}", sop.parameters);
 
     let titles: Vec<&str> = sop.steps.iter().map(|s| s.title.as_str()).collect();
-    assert_eq!(titles, ["Pull the latest code", "Build the release", "Run database migrations", "Release the new version"]);
-    assert!(sop.steps.iter().all(|s| !s.optional), "every step is in every run");
+    assert_eq!(
+        titles,
+        [
+            "Pull the latest code",
+            "Build the release",
+            "Run database migrations",
+            "Release the new version"
+        ]
+    );
+    assert!(
+        sop.steps.iter().all(|s| !s.optional),
+        "every step is in every run"
+    );
 
     // The lock rule: a conditional branch on the migrate step.
     assert_eq!(sop.rules.len(), 1);
-    assert_eq!(sop.rules[0].step.as_deref(), Some("Run database migrations"));
+    assert_eq!(
+        sop.rules[0].step.as_deref(),
+        Some("Run database migrations")
+    );
     assert_eq!(sop.rules[0].when.exit_code, Some(3));
     assert_eq!(sop.escalations.len(), 1);
-    assert_eq!(sop.escalations[0].contact.as_deref(), Some("database on-call"));
+    assert_eq!(
+        sop.escalations[0].contact.as_deref(),
+        Some("database on-call")
+    );
 
     // No noise from the third run.
     let json = sop.to_json();
@@ -118,7 +163,8 @@ fn three_runs_merge_into_one_sop() {
     assert!(!json.contains("\"ls"), "{json}");
     // Sources point into all three runs.
     let migrate = &sop.steps[2];
-    let runs: std::collections::BTreeSet<&str> = migrate.sources.iter().map(|s| s.run_id.as_str()).collect();
+    let runs: std::collections::BTreeSet<&str> =
+        migrate.sources.iter().map(|s| s.run_id.as_str()).collect();
     assert_eq!(runs.len(), 3);
     assert_eq!(sop.revisions[0].runs, ["run-a", "run-b", "run-c"]);
     insta::assert_snapshot!("three_runs_sop_json", json);
@@ -134,9 +180,16 @@ fn a_step_seen_in_some_runs_only_is_optional() {
     b.cmd("./deploy/migrate.sh", "/srv/app", 0, "");
     b.cmd("./deploy/warm-cache.sh", "/srv/app", 0, "");
     b.cmd("./deploy/release.sh 1.6.0", "/srv/app", 0, "");
-    runs.push(RunInput { meta: b.meta, events: b.events });
+    runs.push(RunInput {
+        meta: b.meta,
+        events: b.events,
+    });
     let sop = draft(&runs).unwrap();
-    let warm = sop.steps.iter().find(|s| s.title == "Run warm-cache").unwrap();
+    let warm = sop
+        .steps
+        .iter()
+        .find(|s| s.title == "Run warm-cache")
+        .unwrap();
     assert!(warm.optional);
     let pos = |t: &str| sop.steps.iter().position(|s| s.title == t).unwrap();
     assert!(pos("Run database migrations") < pos("Run warm-cache"));
@@ -148,19 +201,34 @@ fn a_step_seen_in_some_runs_only_is_optional() {
 fn bad_input_gives_a_clear_error() {
     assert_eq!(draft(&[]), Err(DraftError::NoRuns));
     let empty = Builder::new("empty", 0);
-    let err = draft(&[RunInput { meta: empty.meta, events: vec![] }]).unwrap_err();
+    let err = draft(&[RunInput {
+        meta: empty.meta,
+        events: vec![],
+    }])
+    .unwrap_err();
     assert!(err.to_string().contains("no commands"), "{err}");
 
     let mut failing = Builder::new("failing", 0);
     failing.cmd("./deploy/migrate.sh", "/srv", 3, "ERROR: lock");
     failing.cmd("make", "/srv", 2, "make: *** No targets");
-    let err = draft(&[RunInput { meta: failing.meta, events: failing.events }]).unwrap_err();
-    assert!(err.to_string().contains("none of the 2 recorded commands"), "{err}");
+    let err = draft(&[RunInput {
+        meta: failing.meta,
+        events: failing.events,
+    }])
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("none of the 2 recorded commands"),
+        "{err}"
+    );
 
     // A huge output does not slow drafting down or end up in the SOP whole.
     let mut big = Builder::new("big", 0);
     let huge = "x".repeat(5_000_000);
     big.cmd("./generate.sh", "/srv", 0, &huge);
-    let sop = draft(&[RunInput { meta: big.meta, events: big.events }]).unwrap();
+    let sop = draft(&[RunInput {
+        meta: big.meta,
+        events: big.events,
+    }])
+    .unwrap();
     assert!(sop.to_json().len() < 10_000);
 }
