@@ -10,6 +10,7 @@
 #   BENCH_RUNS=3        timed runs per tool (the median is reported)
 #   BENCH_BUILD=1       build target/release/tacit first (0: use it as is)
 #   BENCH_WRITE=1       write the results into BENCHMARKS.md (0: print only)
+#   BENCH_TIMEOUT=600   seconds before a hung session is killed (and reported)
 #   TACIT_BIN, ASCIINEMA_BIN, SCRIPT_BIN   override the binaries
 #   TMPDIR              where the text file and the isolated HOME go
 #
@@ -29,6 +30,7 @@ BENCH_RSS_MB=${BENCH_RSS_MB:-1024}
 BENCH_RUNS=${BENCH_RUNS:-3}
 BENCH_BUILD=${BENCH_BUILD:-1}
 BENCH_WRITE=${BENCH_WRITE:-1}
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-600}
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TACIT=${TACIT_BIN:-$ROOT/target/release/tacit}
@@ -44,6 +46,8 @@ die() { log "error: $*"; exit 1; }
 [[ $BENCH_MB =~ ^[1-9][0-9]*$ ]] || die "BENCH_MB must be a positive integer"
 [[ $BENCH_RSS_MB =~ ^[1-9][0-9]*$ ]] || die "BENCH_RSS_MB must be a positive integer"
 [[ $BENCH_RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer"
+[[ $BENCH_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "BENCH_TIMEOUT must be a positive integer"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tacit-bench.XXXXXX")
 SESSION_PID=""
@@ -58,6 +62,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# --- build (before HOME is replaced: rustup needs the real one) ----------
+if [[ $BENCH_BUILD == 1 && -z ${TACIT_BIN:-} ]]; then
+    log "building tacit (release)..."
+    (cd "$ROOT" && nice -n 10 cargo build --release -p tacit-cli --quiet) \
+        || die "cargo build --release -p tacit-cli failed"
+fi
+[[ -x $TACIT ]] || die "$TACIT not found: run cargo build --release -p tacit-cli"
+[[ -n $SCRIPT ]] || die "script (util-linux) not found"
+
 # Isolated environment: nothing of the user's is read or touched.
 mkdir -p "$WORK/home" "$WORK/runtime"
 chmod 700 "$WORK/runtime"
@@ -71,15 +84,6 @@ export TACIT_DATA_DIR=$WORK/data
 export TERM=xterm-256color
 unset TACIT_CONFIG TACIT_SOCKET TACIT_RUN_ID TACIT_RUN_NAME HISTFILE 2>/dev/null || true
 export HISTFILE=/dev/null
-
-# --- build ------------------------------------------------------------------
-if [[ $BENCH_BUILD == 1 && -z ${TACIT_BIN:-} ]]; then
-    log "building tacit (release)..."
-    (cd "$ROOT" && nice -n 10 cargo build --release -p tacit-cli --quiet) \
-        || die "cargo build --release -p tacit-cli failed"
-fi
-[[ -x $TACIT ]] || die "$TACIT not found: run cargo build --release -p tacit-cli"
-[[ -n $SCRIPT ]] || die "script (util-linux) not found"
 
 ASCIINEMA_NOTE=""
 if [[ -z $ASCIINEMA ]]; then
@@ -125,8 +129,8 @@ now_ns() { date +%s%N; }
 
 # run_session OUT_VAR INPUT CMD...: runs CMD with stdin a FIFO fed INPUT and
 # held open until CMD exits; stdout to /dev/null, stderr to $WORK/last.err.
-# Sets OUT_VAR to the wall time in seconds. CMD's pid is in $SESSION_PID
-# while the optional hook "$SESSION_HOOK" runs.
+# Sets OUT_VAR to the wall time in seconds. CMD runs under `timeout`, whose
+# pid is in $SESSION_PID while the optional hook "$SESSION_HOOK" runs.
 SESSION_HOOK=""
 run_session() {
     local __out=$1 input=$2
@@ -135,7 +139,7 @@ run_session() {
     rm -f "$fifo"
     mkfifo "$fifo"
     t0=$(now_ns)
-    "$@" <"$fifo" >/dev/null 2>"$WORK/last.err" &
+    timeout -k 5 "$BENCH_TIMEOUT" "$@" <"$fifo" >/dev/null 2>"$WORK/last.err" &
     SESSION_PID=$!
     exec 3>"$fifo"
     printf '%s' "$input" >&3
@@ -144,7 +148,11 @@ run_session() {
     t1=$(now_ns)
     exec 3>&-
     rm -f "$fifo"
-    if ((rc != 0)); then
+    if ((rc == 124 || rc == 137)); then
+        log "HUNG: no exit after ${BENCH_TIMEOUT}s, killed: $*"
+        sed 's/^/  | /' "$WORK/last.err" >&2
+        return 1
+    elif ((rc != 0)); then
         log "command failed (exit $rc): $*"
         sed 's/^/  | /' "$WORK/last.err" >&2
         return 1
@@ -152,7 +160,7 @@ run_session() {
     printf -v "$__out" '%s' "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')"
 }
 
-INPUT=$(printf 'cat %s\nexit\n' "$FILE")
+INPUT="cat $FILE"$'\n'"exit"$'\n'
 
 run_tacit() {
     run_session "$1" "$INPUT" "$TACIT" record bench --shell bash --no-ask
@@ -202,18 +210,16 @@ REPEAT=$(((BENCH_RSS_MB + BENCH_MB - 1) / BENCH_MB))
 RSS_BYTES=$((FILE_BYTES * REPEAT))
 CAT_ARGS=$(for ((i = 0; i < REPEAT; i++)); do printf ' %s' "$FILE"; done)
 HWM_KB=0
+# Follows the first-child chain from $SESSION_PID (timeout -> [time ->])
+# down to the tacit process and samples its VmHWM until it exits.
 sample_hwm() {
-    # The recorder is SESSION_PID itself, or its child under /usr/bin/time.
-    local pid=$SESSION_PID kids v
-    if [[ $USE_TIME == 1 ]]; then
-        pid=""
-        while [[ -z $pid ]] && kill -0 "$SESSION_PID" 2>/dev/null; do
-            kids=$(cat /proc/"$SESSION_PID"/task/*/children 2>/dev/null || true)
-            pid=${kids%% *}
-            [[ -n $pid ]] || sleep 0.01
-        done
-    fi
-    [[ -n $pid ]] || return 0
+    local pid=$SESSION_PID comm kids v
+    while kill -0 "$SESSION_PID" 2>/dev/null; do
+        comm=$(cat /proc/"$pid"/comm 2>/dev/null || true)
+        [[ $comm == tacit ]] && break
+        kids=$(cat /proc/"$pid"/task/*/children 2>/dev/null || true)
+        if [[ -n $kids ]]; then pid=${kids%% *}; else sleep 0.01; fi
+    done
     while v=$(awk '/^VmHWM:/ { print $2 }' /proc/"$pid"/status 2>/dev/null) && [[ -n $v ]]; do
         ((v > HWM_KB)) && HWM_KB=$v
         sleep 0.02
@@ -223,7 +229,7 @@ sample_hwm() {
 USE_TIME=0
 [[ -x /usr/bin/time ]] && USE_TIME=1
 log "peak RSS: tacit recording $RSS_BYTES bytes of output..."
-RSS_INPUT=$(printf 'cat%s\nexit\n' "$CAT_ARGS")
+RSS_INPUT="cat$CAT_ARGS"$'\n'"exit"$'\n'
 SESSION_HOOK=sample_hwm
 if [[ $USE_TIME == 1 ]]; then
     run_session RSS_WALL "$RSS_INPUT" /usr/bin/time -f 'MAXRSS %M' -o "$WORK/time.out" \
@@ -248,7 +254,7 @@ declare -A LABEL=(
     [tacit]='`tacit record` (release)'
     [asciinema]='`asciinema rec --headless` (v3)'
 )
-TABLE="| tool | runs (s) | median (s) | MB/s | tacit throughput vs this |
+TABLE="| tool | runs (s) | median (s) | MiB/s | tacit throughput vs this |
 |---|---|---|---|---|"
 for tool in "${TOOLS[@]}"; do
     vs="–"
@@ -278,7 +284,7 @@ VERSIONS="tacit $("$TACIT" --version 2>/dev/null | awk '{ print $NF }'), $("$SCR
 REPORT="## Output throughput and memory
 
 - date: $DATE
-- machine: $MACHINE (load average at the end: $LOAD)
+- machine: $MACHINE (load average at the start: $LOAD_START, at the end: $LOAD)
 - versions: $VERSIONS
 - reproduce: \`bench/throughput.sh\` (env: BENCH_MB=$BENCH_MB BENCH_RSS_MB=$BENCH_RSS_MB BENCH_RUNS=$BENCH_RUNS)
 
@@ -287,7 +293,7 @@ $BENCH_RUNS runs per tool, round-robin; wall time from launch to exit, median re
 \`tacit\` and \`script\` run an interactive bash in a PTY, fed \`cat FILE\` then \`exit\` on a stdin that stays
 open, output to /dev/null. asciinema has no TTY here, so it runs \`--headless\`: it runs \`cat FILE\` as its
 command and writes the asciicast file but does not pass output through (less work than the others).
-MB/s = MiB/s of file content. \"tacit throughput vs this\" = this tool's median time / tacit's median time.
+MiB/s = file size / median time. \"tacit throughput vs this\" = this tool's median time / tacit's median time.
 
 $TABLE
 
@@ -302,11 +308,25 @@ $ASC_LINE
 
 printf '%s\n' "$REPORT"
 
+# BENCHMARKS.md: the section between the markers is replaced; anything
+# else in the file (notes, other benchmarks) is kept.
 if [[ $BENCH_WRITE == 1 ]]; then
-    {
-        printf '# Benchmarks\n\n'
-        printf 'Generated by `bench/throughput.sh`; rerun it to refresh this file.\n\n'
-        printf '%s' "$REPORT"
-    } >"$ROOT/BENCHMARKS.md"
-    log "wrote $ROOT/BENCHMARKS.md"
+    MD=$ROOT/BENCHMARKS.md
+    BEGIN_MARK='<!-- bench/throughput.sh: begin (generated, do not edit) -->'
+    END_MARK='<!-- bench/throughput.sh: end -->'
+    SECTION="$BEGIN_MARK"$'\n'"$REPORT"$'\n'"$END_MARK"
+    if [[ -f $MD ]] && grep -qF "$BEGIN_MARK" "$MD" && grep -qF "$END_MARK" "$MD"; then
+        SECTION="$SECTION" awk -v b="$BEGIN_MARK" -v e="$END_MARK" '
+            $0 == b { print ENVIRON["SECTION"]; skip = 1; next }
+            $0 == e { skip = 0; next }
+            !skip { print }' "$MD" >"$WORK/md.new"
+    else
+        {
+            printf '# Benchmarks\n\n'
+            printf '%s\n' "$SECTION"
+            [[ -f $MD ]] && { printf '\n'; cat "$MD"; }
+        } >"$WORK/md.new"
+    fi
+    cat "$WORK/md.new" >"$MD"
+    log "wrote $MD"
 fi

@@ -496,12 +496,19 @@ async fn run_loop(
     let mut drain_until: Option<tokio::time::Instant> = None;
 
     let reason = loop {
-        let drain_deadline = drain_until.unwrap_or_else(tokio::time::Instant::now);
+        let drain = async {
+            match drain_until {
+                Some(t) => tokio::time::sleep_until(t).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
-            r = pty_read.read(&mut buf) => match r {
-                Ok(0) | Err(_) => break EndReason::ShellExited(None),
-                Ok(n) => scanner.feed(&buf[..n], &mut |p| recorder.on_piece(p)),
-            },
+            // A fixed order instead of tokio's random one: the cheap branches
+            // (keystrokes, signals: no syscall to poll) come first so that
+            // Ctrl-C always gets through a flood of output; then output; the
+            // rest only when output pauses. Polling every branch on every
+            // chunk would cost more than the copy itself.
+            biased;
             input = stdin_rx.recv(), if stdin_open => match input {
                 Some(bytes) => {
                     let forward = recorder.on_input(bytes);
@@ -516,15 +523,19 @@ async fn run_loop(
                     let _ = to_pty.send(ToPty::Data(vec![0x04]));
                 }
             },
+            _ = hup.recv() => break EndReason::Hangup,
+            _ = term.recv() => break EndReason::Terminated,
+            _ = int.recv() => break EndReason::Terminated,
             _ = winch.recv() => {
                 if let Some((c, r)) = terminal::size() {
                     recorder.cols = c;
                     let _ = to_pty.send(ToPty::Resize(c, r));
                 }
             }
-            _ = hup.recv() => break EndReason::Hangup,
-            _ = term.recv() => break EndReason::Terminated,
-            _ = int.recv() => break EndReason::Terminated,
+            r = pty_read.read(&mut buf) => match r {
+                Ok(0) | Err(_) => break EndReason::ShellExited(None),
+                Ok(n) => scanner.feed(&buf[..n], &mut |p| recorder.on_piece(p)),
+            },
             conn = listener.accept() => {
                 if let Ok((stream, _)) = conn {
                     tokio::spawn(serve_control(stream, ctl_tx.clone()));
@@ -539,9 +550,7 @@ async fn run_loop(
                 // a moment to arrive, then stop.
                 drain_until = Some(tokio::time::Instant::now() + Duration::from_millis(300));
             }
-            _ = tokio::time::sleep_until(drain_deadline), if drain_until.is_some() => {
-                break EndReason::ShellExited(None);
-            }
+            _ = drain => break EndReason::ShellExited(None),
         }
     };
     scanner.flush(&mut |p| recorder.on_piece(p));

@@ -2,7 +2,8 @@
 //! folder and drives a real `tacit record` session through a PTY, with the
 //! operator's keystrokes and answers scripted from the scenario's SESSION.md.
 //! Nothing is faked: the same binary, shell integration, journal and store a
-//! user gets. It needs no network and asks nothing.
+//! user gets. It needs no network and asks nothing. It ends by drafting the
+//! SOP of the recorded run and printing it.
 
 use std::io::Write;
 use std::path::Path;
@@ -110,17 +111,30 @@ pub fn run(paths: &Paths, args: DemoArgs) -> Result<ExitCode> {
     let rt = crate::runtime()?;
     rt.block_on(drive(&exe, paths, &scenario, &home, &args, &run_id))?;
 
-    let (meta, events) = rt.block_on(async {
+    let (meta, events, sop) = rt.block_on(async {
         let store = crate::runs::open_synced(paths).await?;
         let meta = store.find_run(&run_id).await?;
         let events = store.events(&run_id).await?;
+        // Draft from this run alone: the library may hold other deploy-web runs.
+        let sop = match crate::sop_cmd::draft_into_store(
+            &store,
+            "deploy-web",
+            std::slice::from_ref(&run_id),
+        )
+        .await?
+        {
+            Some(sop) => sop,
+            None => crate::sop_cmd::load_sop(&store, "deploy-web", None).await?,
+        };
         store.close().await;
-        anyhow::Ok((meta, events))
+        anyhow::Ok((meta, events, sop))
     })?;
     println!("\n{}\n", style.bold("── the recorded run ──"));
     print!("{}", render::timeline(&meta, &events, &style, 4));
+    println!("\n{}\n", style.bold("── the SOP drafted from it ──"));
+    print!("{}", crate::sop_view::render(&sop, &style, false));
     println!(
-        "\nStored in {}. Next: `tacit runs show {}`.",
+        "\nStored in {}. Next: `tacit show deploy-web --sources`, `tacit export deploy-web --format md`, `tacit runs show {}`.",
         paths.db.display(),
         tacit_capture::session::short_id(&run_id)
     );

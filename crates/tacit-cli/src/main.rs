@@ -10,6 +10,8 @@ mod record;
 mod render;
 mod runs;
 mod sink;
+mod sop_cmd;
+mod sop_view;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,7 +27,11 @@ The loop: record → draft → run → review.
                               what you did and why when something fails
   tacit runs                  list recorded runs
   tacit runs show latest      the timeline of a run, answers included
-  tacit demo                  record the bundled deploy scenario, unattended
+  tacit draft deploy-web      draft the SOP from its runs: steps, decision rules,
+                              edge cases, escalation, success checks
+  tacit show deploy-web       read it (--sources: where each item came from)
+  tacit export deploy-web --format md|json|html
+  tacit demo                  record the bundled deploy scenario and draft its SOP
 
 Inside a recording: tacit note | step | why | check | prereq | escalate | status
 
@@ -58,7 +64,18 @@ enum Command {
     Record(record::RecordArgs),
     /// List recorded runs, show one, or export it.
     Runs(runs::RunsArgs),
-    /// Record the bundled deploy-webapp scenario unattended, then show the run.
+    /// Draft an SOP (or a new version of it) from the runs recorded under NAME.
+    Draft(sop_cmd::DraftArgs),
+    /// Print an SOP, readable in a terminal (or as Markdown / JSON).
+    Show(sop_cmd::ShowArgs),
+    /// Write an SOP as Markdown, JSON or standalone HTML.
+    Export(sop_cmd::ExportArgs),
+    /// Read an SOP back from Markdown as a new version.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Record the bundled deploy-webapp scenario unattended, then draft and show its SOP.
     Demo(demo::DemoArgs),
     /// (in a recording) Add a note to the run.
     Note {
@@ -93,6 +110,12 @@ enum Command {
     Completions { shell: clap_complete::Shell },
 }
 
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// A Markdown SOP (tacit's own export, or a hand-edited one).
+    Sop { file: PathBuf },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let paths = Paths::resolve(cli.db.as_deref());
@@ -100,6 +123,12 @@ fn main() -> ExitCode {
         Command::Record(args) => record::run(&paths, args),
         Command::Runs(args) => runs::run(&paths, args),
         Command::Demo(args) => demo::run(&paths, args),
+        Command::Draft(args) => sop_cmd::draft(&paths, args),
+        Command::Show(args) => sop_cmd::show(&paths, args),
+        Command::Export(args) => sop_cmd::export(&paths, args),
+        Command::Import {
+            what: ImportWhat::Sop { file },
+        } => sop_cmd::import_sop(&paths, file),
         Command::Note { text } => in_session::note(text.join(" ")),
         Command::Step { title } => in_session::step(title.join(" ")),
         Command::Why { text } => in_session::why(text.join(" ")),

@@ -105,7 +105,7 @@ pub fn run(paths: &Paths, args: RecordArgs) -> Result<ExitCode> {
         ended_at_ms: None,
         status: RunStatus::Recording,
         host: tacit_store::hostname(),
-        user: std::env::var("USER").unwrap_or_default(),
+        user: tacit_core::current_user(),
         start_cwd: cwd.display().to_string(),
         recorder_pid: Some(std::process::id()),
         tacit_version: env!("CARGO_PKG_VERSION").into(),

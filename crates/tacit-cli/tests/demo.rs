@@ -37,6 +37,21 @@ fn demo_records_the_scenario_and_shows_the_run() {
     // The demo's in-session marks point at the right commands.
     assert!(stdout.contains("#2 checks a prerequisite"), "{stdout}");
     assert!(stdout.contains("is a success check"), "{stdout}");
+    // It ends with the SOP drafted from the run.
+    let sop = &stdout[stdout
+        .find("the SOP drafted from it")
+        .expect("an SOP section")..];
+    for want in [
+        "Check the environment",
+        "Pull the latest code",
+        "Build the release",
+        "Run database migrations",
+        "Release the new version",
+        "database on-call",
+        "Check health",
+    ] {
+        assert!(sop.contains(want), "missing {want:?} in the SOP:\n{sop}");
+    }
 
     let list = world.tacit(&["runs", "--json"]);
     let runs: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();

@@ -23,3 +23,29 @@ pub fn now_ms() -> i64 {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
+
+/// The user's login name: `$USER`, `$LOGNAME`, or the passwd entry of the
+/// process's uid (containers often set neither variable).
+pub fn current_user() -> String {
+    for var in ["USER", "LOGNAME"] {
+        if let Ok(v) = std::env::var(var)
+            && !v.is_empty()
+        {
+            return v;
+        }
+    }
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").map(|m| m.uid()).ok();
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    passwd
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split(':');
+            let name = f.next()?;
+            let id: u32 = f.nth(1)?.parse().ok()?;
+            Some((name, id))
+        })
+        .find(|(_, id)| Some(*id) == uid)
+        .map(|(name, _)| name.to_string())
+        .unwrap_or_else(|| "unknown".into())
+}

@@ -9,6 +9,12 @@
 //! neither with shell syntax nor with the `{{ }}` of docker, kubectl or helm
 //! templates.
 
+pub mod html;
+pub mod markdown;
+pub mod mermaid;
 pub mod model;
 
+pub use html::render_html;
+pub use markdown::{ParseError, parse_markdown, render_markdown};
+pub use mermaid::render_mermaid;
 pub use model::*;

@@ -176,7 +176,11 @@ impl Sop {
             .iter()
             .flat_map(|s| s.commands.iter())
             .chain(self.prerequisites.iter().filter_map(|p| p.check.as_ref()))
-            .chain(self.success_checks.iter().filter_map(|c| c.command.as_ref()))
+            .chain(
+                self.success_checks
+                    .iter()
+                    .filter_map(|c| c.command.as_ref()),
+            )
             .chain(self.rules.iter().flat_map(|r| r.then_commands.iter()));
         for cmd in all {
             for cap in re.captures_iter(cmd) {
@@ -222,6 +226,10 @@ mod tests {
         assert_eq!(Sop::from_json(&json).unwrap(), sop);
         assert_eq!(sop.placeholders(), vec!["target".to_string()]);
         let future = json.replace("\"schema_version\": 1", "\"schema_version\": 9");
-        assert!(Sop::from_json(&future).unwrap_err().contains("schema version 9"));
+        assert!(
+            Sop::from_json(&future)
+                .unwrap_err()
+                .contains("schema version 9")
+        );
     }
 }
