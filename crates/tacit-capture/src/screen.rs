@@ -16,6 +16,9 @@ pub struct OutputBuffer {
     tail: Vec<u8>,
     total: u64,
     alt_screen: bool,
+    /// The end of the previous chunk when it held an ESC, so a switch to the
+    /// alternate screen split across two reads is still seen.
+    carry: Vec<u8>,
 }
 
 impl OutputBuffer {
@@ -26,13 +29,14 @@ impl OutputBuffer {
             tail: Vec::new(),
             total: 0,
             alt_screen: false,
+            carry: Vec::new(),
         }
     }
 
     pub fn push(&mut self, mut bytes: &[u8]) {
         self.total += bytes.len() as u64;
-        if !self.alt_screen && contains_alt_screen_switch(bytes) {
-            self.alt_screen = true;
+        if !self.alt_screen {
+            self.watch_alt_screen(bytes);
         }
         if self.head.len() < self.half {
             let take = (self.half - self.head.len()).min(bytes.len());
@@ -54,6 +58,25 @@ impl OutputBuffer {
         if self.tail.len() >= 2 * self.half {
             let excess = self.tail.len() - self.half;
             self.tail.drain(..excess);
+        }
+    }
+
+    fn watch_alt_screen(&mut self, bytes: &[u8]) {
+        if !self.carry.is_empty() {
+            let mut joined = std::mem::take(&mut self.carry);
+            joined.extend_from_slice(&bytes[..bytes.len().min(ALT_SCREEN_MAX)]);
+            if contains_alt_screen_switch(&joined) {
+                self.alt_screen = true;
+                return;
+            }
+        }
+        if contains_alt_screen_switch(bytes) {
+            self.alt_screen = true;
+            return;
+        }
+        let tail = &bytes[bytes.len().saturating_sub(ALT_SCREEN_MAX - 1)..];
+        if let Some(esc) = memchr::memrchr(0x1b, tail) {
+            self.carry.extend_from_slice(&tail[esc..]);
         }
     }
 
@@ -92,10 +115,16 @@ impl OutputBuffer {
     }
 }
 
+const ALT_SCREEN_SWITCHES: [&[u8]; 3] = [b"\x1b[?1049h", b"\x1b[?1047h", b"\x1b[?47h"];
+const ALT_SCREEN_MAX: usize = 8;
+
+/// One pass over the ESC bytes only: this runs on every chunk of output.
 fn contains_alt_screen_switch(bytes: &[u8]) -> bool {
-    memchr::memmem::find(bytes, b"\x1b[?1049h").is_some()
-        || memchr::memmem::find(bytes, b"\x1b[?1047h").is_some()
-        || memchr::memmem::find(bytes, b"\x1b[?47h").is_some()
+    memchr::memchr_iter(0x1b, bytes).any(|i| {
+        ALT_SCREEN_SWITCHES
+            .iter()
+            .any(|s| bytes[i..].starts_with(s))
+    })
 }
 
 /// Collects rows as they scroll off the top of the main screen.
@@ -230,6 +259,21 @@ mod tests {
         assert!(text.starts_with("0000\n0001\n[…"), "{text}");
         assert!(text.ends_with("0999"), "{text}");
         assert!(text.contains("5980 bytes of output not kept"), "{text}");
+    }
+
+    #[test]
+    fn an_alternate_screen_switch_split_across_reads_is_seen() {
+        let switch = b"\x1b[?1049h";
+        for cut in 1..switch.len() {
+            let mut buf = OutputBuffer::new(1024);
+            buf.push(b"text");
+            buf.push(&switch[..cut]);
+            buf.push(&switch[cut..]);
+            assert!(buf.used_alt_screen(), "cut at {cut}");
+        }
+        let mut plain = OutputBuffer::new(1024);
+        plain.push(b"\x1b[31mred\x1b[0m \x1b[?25h");
+        assert!(!plain.used_alt_screen());
     }
 
     #[test]
