@@ -54,7 +54,7 @@
 //! # Escaping
 //!
 //! Free text is backslash-escaped so that the page shows it exactly as it was
-//! typed: `\ ` * _ [ ] < > | ~ $` always, `&` before a letter, digit or `#`,
+//! typed: `\ ` * _ [ ] < > | ~ $` always, `&` where it starts an entity (`&amp;`),
 //! `#` at the start of a line or in a trailing run, and `- + =` or the `.`/`)`
 //! of `1.` at the start of a line. Parsing removes a backslash before any
 //! ASCII punctuation, as CommonMark does. Commands, folders and expected
@@ -76,9 +76,13 @@
 //! comments are optional; blank lines, CRLF line endings, a byte-order mark,
 //! the case of section headings (and a few aliases such as `Steps`, `Rules`,
 //! `Revisions`), `*`/`+`/`1.` list markers, `->` for `→`, and text wrapped
-//! onto the next line are all accepted. What it can't place (an unknown
-//! section, text outside any section, a code block in another language) is a
-//! [`ParseError`] that names the line and says what to change.
+//! onto the next line are all accepted; a missing `version:` reads as 1.
+//! HTML comments other than sources, and edits to the Mermaid block or the
+//! Parameters table, are dropped. A heading number needs its `.` or `)`
+//! (`### 3 Clear` keeps "3 Clear" as the title). What it can't place (an
+//! unknown section, text outside any section, a code block in another
+//! language, a `# ` title that differs from `title:`) is a [`ParseError`]
+//! that names the line and says what to change.
 //!
 //! # What round-trips
 //!
@@ -91,8 +95,10 @@
 //! a row (a step's why: no blank line at all); commands are non-empty and
 //! trimmed; expected-output strings, folders and check commands are non-empty
 //! and have no newline; `Option<String>`s are never `Some("")`; step titles
-//! are unique; run ids match `[A-Za-z0-9._:-]+`. The renderer normalizes
-//! anything else (newlines in one-line fields become spaces).
+//! are unique; a rule's `step` is `None` or non-empty; parameter names match
+//! `[a-z][a-z0-9_]*` and are unique (else parsing fails); run ids match
+//! `[A-Za-z0-9._:-]+`. The renderer normalizes anything else (newlines in
+//! one-line fields become spaces, lines of multi-line text are trimmed).
 
 use std::fmt::Write as _;
 
@@ -513,9 +519,16 @@ pub(crate) fn esc(s: &str) -> String {
     for (i, &c) in chars.iter().enumerate() {
         let escape = match c {
             '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '$' => true,
-            '&' => chars
-                .get(i + 1)
-                .is_some_and(|n| n.is_ascii_alphanumeric() || *n == '#'),
+            // Only where it could start an entity: `&name;`, `&#123;`.
+            '&' => {
+                let rest = &chars[i + 1..];
+                let rest = rest.strip_prefix(&['#']).unwrap_or(rest);
+                let n = rest
+                    .iter()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .count();
+                n > 0 && rest.get(n) == Some(&';')
+            }
             '#' => i == 0 || chars[i..].iter().all(|&x| x == '#'),
             '-' | '+' | '=' => i == 0,
             '.' | ')' => ordered_marker_end == Some(i),
@@ -649,7 +662,8 @@ fn parse_front_matter(yaml: &str, first_line: usize, sop: &mut Sop) -> Result<()
             "the front matter is empty: it needs at least `id:`, `title:` and `version:`",
         );
     }
-    let fm: FrontMatter = serde_saphyr::from_str(yaml).map_err(|e| yaml_error(&e, first_line))?;
+    let fm: FrontMatter =
+        serde_saphyr::from_str(yaml).map_err(|e| yaml_error(&e, yaml, first_line))?;
     sop.id = match fm.id {
         Some(id) if !id.trim().is_empty() => id,
         _ => {
@@ -706,9 +720,9 @@ fn parse_front_matter(yaml: &str, first_line: usize, sop: &mut Sop) -> Result<()
     Ok(())
 }
 
-fn yaml_error(e: &serde_saphyr::Error, first_line: usize) -> ParseError {
+fn yaml_error(e: &serde_saphyr::Error, yaml: &str, first_line: usize) -> ParseError {
     let inner = e.without_snippet();
-    let line = inner
+    let mut line = inner
         .location()
         .map(|l| (l.line() as usize).max(1) + first_line - 1)
         .unwrap_or(first_line);
@@ -718,6 +732,38 @@ fn yaml_error(e: &serde_saphyr::Error, first_line: usize) -> ParseError {
     };
     if let Some(i) = msg.rfind(" at line ") {
         msg.truncate(i);
+    }
+    if let Some(rest) = msg.strip_prefix("unknown field `")
+        && let Some((key, _)) = rest.split_once('`')
+    {
+        // Point at the key itself rather than at the start of its mapping.
+        let from = line - first_line;
+        if let Some(i) = yaml.lines().enumerate().skip(from).position(|(_, l)| {
+            l.trim_start()
+                .trim_start_matches("- ")
+                .trim_start()
+                .starts_with(&format!("{key}:"))
+        }) {
+            line = first_line + from + i;
+        }
+        msg = format!(
+            "unknown key `{key}`: the front matter has `id`, `title`, `owner`, `review_every_days`, `version` and `parameters` (each with `name`, `description`, `examples`, `secret`)"
+        );
+    } else {
+        let plain = match msg.as_str() {
+            "unexpected event: expected string scalar" => Some(
+                "expected text here (quote a value that starts with `[`, `{`, `*`, `&`, `!` or contains `: ` or ` #`)",
+            ),
+            "unexpected event: expected mapping start" => Some("expected `key: value` lines here"),
+            "unexpected event: expected sequence start" => {
+                Some("expected a list here, one `- item` per line")
+            }
+            "invalid u32" => Some("expected a whole number here"),
+            _ => None,
+        };
+        if let Some(p) = plain {
+            msg = p.to_string();
+        }
     }
     ParseError {
         line,
@@ -1010,7 +1056,7 @@ fn blockify<'a>(lines: &[&'a str], first_no: usize) -> Result<Vec<Block<'a>>, Pa
                 return fail(
                     no,
                     format!(
-                        "the code block opened here is never closed: add a `{fence}` line after its last command"
+                        "the code block opened here is never closed: add a closing {fence} line after its last command"
                     ),
                 );
             };
@@ -1770,13 +1816,7 @@ fn parse_step(blocks: &[Block]) -> Result<(usize, Step), ParseError> {
         } else if let Some(rest) = bold_label(first, "why") {
             let mut lines = vec![paragraph_line(rest)];
             lines.extend(para[1..].iter().map(|(_, l)| paragraph_line(l)));
-            let why = normalize_block(
-                &lines
-                    .into_iter()
-                    .map(|l| unesc(l))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            );
+            let why = normalize_block(&lines.into_iter().map(unesc).collect::<Vec<_>>().join("\n"));
             step.why = Some(why).filter(|w| !w.is_empty());
         } else {
             instruction.push(paragraph_text(&para));

@@ -2,8 +2,9 @@
 //! rule as a branch off the step it applies to, and the escalations.
 //!
 //! The chart is derived from the SOP and never parsed back. Labels are
-//! one line, shortened to a readable length, and use Mermaid entity codes
-//! (`#quot;`, `#lt;`, `#35;`…) so that no text can break the syntax.
+//! one line, shortened to a readable length, never empty, and use Mermaid
+//! entity codes (`#quot;`, `#lt;`, `#35;`, `#37;`…) so that no text can break
+//! the syntax.
 
 use std::fmt::Write as _;
 
@@ -118,6 +119,10 @@ fn label(text: &str, max: usize) -> String {
     } else {
         one
     };
+    if short.is_empty() {
+        // Mermaid rejects an empty quoted label.
+        return "…".to_string();
+    }
     let mut out = String::with_capacity(short.len());
     for c in short.chars() {
         match c {
@@ -128,6 +133,8 @@ fn label(text: &str, max: usize) -> String {
             '&' => out.push_str("#amp;"),
             '`' => out.push_str("#96;"),
             '|' => out.push_str("#124;"),
+            // `%%` starts a Mermaid comment or directive, even inside quotes.
+            '%' => out.push_str("#37;"),
             c if c.is_control() => out.push(' '),
             c => out.push(c),
         }
@@ -147,5 +154,7 @@ mod tests {
         );
         assert_eq!(label("a\nb", 80), "a b");
         assert_eq!(label("abcdefghij", 5), "abcd…");
+        assert_eq!(label("100%% {init}", 80), "100#37;#37; {init}");
+        assert_eq!(label(" \n ", 80), "…");
     }
 }

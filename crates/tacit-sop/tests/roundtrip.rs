@@ -374,6 +374,29 @@ fn sop() -> impl Strategy<Value = Sop> {
         )
 }
 
+/// Pieces of the format, to be put together at random.
+fn token() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => prop::sample::select(vec![
+            "\n", "\n\n", "\r\n", "# x\n", "## Procedure\n", "## procedure\n", "## Purpose\n",
+            "## Decision rules\n", "## Prerequisites\n", "## Edge cases\n", "## Escalation\n",
+            "## Success checks\n", "## Revision history\n", "## Parameters\n", "## Nope\n",
+            "### 1. x\n", "### x\n", "### 2.\n", "### Step: x\n", "### Any step\n", "#### deep\n",
+            "```sh\n", "```\n", "````\n", "~~~\n", "```sh one-command\n", "```mermaid\n", "```yaml\n",
+            "  ```sh\n", "  ```\n", "- ", "* ", "1. ", "  ", "**When** ", "→ **Then** ",
+            "-> **Because** ", "(exit code 3, output contains `x`)\n", "(exit code\n",
+            "— check: `c`\n", "— run: ", "— expect: ", "→ contact: ", "→ ",
+            "<!-- sources: a#1, b#2 -->\n", "<!-- sources: bad -->\n", "<!--", "-->",
+            "| Version | Date | Author | Summary | Runs |\n", "| --- | --- |\n", "| 1 | d | a | s | `r` |\n",
+            "| x |\n", "**Expect:** ", "exit code 0", "exit code -", "output contains ", "`x`", "`",
+            "``", "\\", "**Working folder:** ", "**Why:** ", "_(optional)_", "(optional)", "text",
+            "é漢🙂", "\t", "\u{0}", "\u{feff}", "&amp;",
+        ])
+        .prop_map(str::to_string),
+        1 => "[ -~]{1,8}",
+    ]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: 512,
@@ -409,6 +432,15 @@ proptest! {
     }
 
     #[test]
+    fn parsing_token_soup_never_panics(tokens in prop::collection::vec(token(), 0..60)) {
+        let text = format!("---\nid: x\ntitle: x\n---\n{}", tokens.concat());
+        if let Err(e) = parse_markdown(&text) {
+            prop_assert!(e.line >= 1 && e.line <= text.split('\n').count(), "{e}");
+            prop_assert!(!e.message.is_empty());
+        }
+    }
+
+    #[test]
     fn parsing_mangled_documents_never_panics(sop in sop(), cut in any::<prop::sample::Index>(), junk in "(?s).{0,20}") {
         let md = render_markdown(&sop);
         let mut at = cut.index(md.len() + 1);
@@ -417,7 +449,9 @@ proptest! {
         }
         let mangled = format!("{}{junk}{}", &md[..at], &md[at..]);
         if let Err(e) = parse_markdown(&mangled) {
-            prop_assert!(e.line >= 1 && e.line <= mangled.lines().count().max(1) + 1, "{e}");
+            // CR, LF and CRLF each end a line.
+            let lines = mangled.replace("\r\n", "\n").replace('\r', "\n").split('\n').count();
+            prop_assert!(e.line >= 1 && e.line <= lines, "{e}");
         }
     }
 }
