@@ -1,4 +1,13 @@
 //! The SOP's structure. Field order follows the rendered document.
+//!
+//! What survives a Markdown round trip unchanged (`parse(render(sop)) ==
+//! sop`): one-line fields (titles, descriptions, rule texts, contacts, dates,
+//! authors) without newlines or surrounding whitespace; `purpose`,
+//! `when_to_use` and `instruction` keep paragraphs, with each line trimmed;
+//! `Some("")` reads back as `None`; commands, expected output, folders and
+//! check commands are non-empty one-liners; step titles are unique; parameter
+//! names match `[a-z][a-z0-9_]*`; run ids match `[A-Za-z0-9._:-]+`. The
+//! drafter only produces SOPs within these limits.
 
 use serde::{Deserialize, Serialize};
 
