@@ -163,7 +163,7 @@ run_session() {
 INPUT="cat $FILE"$'\n'"exit"$'\n'
 
 run_tacit() {
-    run_session "$1" "$INPUT" "$TACIT" record bench --shell bash --no-ask
+    run_session "$1" "$INPUT" "$TACIT" record bench --shell bash --no-ask || return 1
     grep -q 'recorded "bench": 1 command' "$WORK/last.err" \
         || { log "tacit did not record the command:"; sed 's/^/  | /' "$WORK/last.err" >&2; return 1; }
 }
@@ -172,7 +172,7 @@ run_script() {
 }
 run_asciinema() {
     run_session "$1" "" "$ASCIINEMA" rec --headless --quiet --overwrite \
-        --command "bash --norc --noprofile -c 'cat $FILE'" "$WORK/rec.cast"
+        --command "bash --norc --noprofile -c 'cat $FILE'" "$WORK/rec.cast" || return 1
     rm -f "$WORK/rec.cast"
 }
 run_cat() {
