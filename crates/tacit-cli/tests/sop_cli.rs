@@ -9,23 +9,7 @@ fn recorded_world() -> World {
     let world = World::new();
     let scenario = world.scenario();
     let mut t = world.record("deploy-web", "bash", &scenario, &[]);
-    t.run("cd app && git pull");
-    t.run("./deploy/check-env.sh");
-    t.run("ls");
-    t.run("./deploy/build.sh 1.4.2");
-    t.line("./deploy/migrate.sh");
-    t.expect("what did you do: ");
-    t.line(ACTION);
-    t.expect("why (the principle): ");
-    t.line(REASON);
-    t.expect("escalate when (optional): ");
-    t.line(ESCALATE);
-    t.expect(PROMPT);
-    t.run("cat ../state/migrate.lock");
-    t.run("ps -p 4242 || rm ../state/migrate.lock");
-    t.run("./deploy/migrate.sh");
-    t.run("./deploy/release.sh 1.4.2");
-    t.run("./deploy/health.sh 1.4.2");
+    play_session(&mut t, &["ls"]);
     t.line("exit");
     assert!(t.wait().success());
     world

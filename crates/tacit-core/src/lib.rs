@@ -24,6 +24,29 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// `(year, month, day, seconds into the day)` of an epoch-ms instant, in
+/// UTC, without a date library (Howard Hinnant's civil-from-days).
+pub fn civil_utc(ms: i64) -> (i64, i64, i64, i64) {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d, secs.rem_euclid(86_400))
+}
+
+/// `YYYY-MM-DD` (UTC).
+pub fn utc_date(ms: i64) -> String {
+    let (y, m, d, _) = civil_utc(ms);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// The user's login name: `$USER`, `$LOGNAME`, or the passwd entry of the
 /// process's uid (containers often set neither variable).
 pub fn current_user() -> String {

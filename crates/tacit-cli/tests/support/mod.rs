@@ -329,6 +329,32 @@ pub fn commands(run: &serde_json::Value) -> Vec<&serde_json::Value> {
         .collect()
 }
 
+/// Types SESSION.md's session into a recording started in the scenario
+/// folder, answering the migration failure; `extra` commands run after the
+/// build (noise, for the drafting tests). Leaves the shell at its prompt.
+pub fn play_session(t: &mut Term, extra: &[&str]) {
+    t.run("cd app && git pull");
+    t.run("./deploy/check-env.sh");
+    for e in extra {
+        t.run(e);
+    }
+    t.run("./deploy/build.sh 1.4.2");
+    t.line("./deploy/migrate.sh");
+    t.expect("What did you do about this, and why?");
+    t.expect("what did you do: ");
+    t.line(ACTION);
+    t.expect("why (the principle): ");
+    t.line(REASON);
+    t.expect("escalate when (optional): ");
+    t.line(ESCALATE);
+    t.expect(PROMPT);
+    t.run("cat ../state/migrate.lock");
+    t.run("ps -p 4242 || rm ../state/migrate.lock");
+    t.run("./deploy/migrate.sh");
+    t.run("./deploy/release.sh 1.4.2");
+    t.run("./deploy/health.sh 1.4.2");
+}
+
 /// SESSION.md's answer to the migration failure.
 pub const ACTION: &str = "Check whether pid in the lock file is still running; if not, remove the stale lock and rerun the migration.";
 pub const REASON: &str = "A lock whose process is gone is left over from a crashed run. Never remove a lock held by a live process: wait, and escalate to the database on-call if it is held for more than 30 minutes.";
