@@ -139,6 +139,10 @@ fn the_deploy_webapp_sop_has_what_session_md_asks_for() {
     assert!(sop.rules.iter().all(|r| r.sources.len() >= 3));
 
     insta::assert_snapshot!("deploy_webapp_sop_json", json);
+    // The same SOP as a person reads it on GitHub; it parses back unchanged.
+    let md = tacit_sop::render_markdown(&sop);
+    assert_eq!(tacit_sop::parse_markdown(&md).unwrap(), sop);
+    insta::assert_snapshot!("deploy_webapp_sop_md", md);
 }
 
 #[test]
