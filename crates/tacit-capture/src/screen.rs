@@ -132,6 +132,11 @@ fn contains_alt_screen_switch(bytes: &[u8]) -> bool {
 struct Scrolled {
     text: String,
     state: vt100::capture::BasicFormattedCaptureState,
+    cols: usize,
+    rows: usize,
+    /// The last scrolled row filled the width: it most likely wrapped onto
+    /// the next row, which then continues it without a line break.
+    last_row_full: bool,
 }
 
 impl vt100::Callbacks for Scrolled {
@@ -144,8 +149,10 @@ impl vt100::Callbacks for Scrolled {
             .write_formatted_basic(&mut formatted, &mut self.state)
             .is_ok()
         {
-            self.text
-                .extend(vt100::capture::basic_formatted_to_plain(&formatted));
+            let plain: String = vt100::capture::basic_formatted_to_plain(&formatted).collect();
+            self.last_row_full = plain.trim_start_matches('\n').chars().count() >= self.cols;
+            self.rows += 1;
+            self.text.push_str(&plain);
         }
     }
 }
@@ -162,7 +169,11 @@ pub fn screen_text(bytes: &[u8], cols: u16) -> String {
     // vt100 panics on sizes under 2; clamp so no caller can reach that.
     let cols = NonZeroU16::new(cols.max(2)).unwrap_or(NonZeroU16::MIN);
     let rows = NonZeroU16::new(SCREEN_ROWS).unwrap_or(NonZeroU16::MIN);
-    let mut parser = vt100::Parser::new_with_callbacks(rows, cols, 0, Scrolled::default());
+    let scrolled = Scrolled {
+        cols: usize::from(cols.get()),
+        ..Scrolled::default()
+    };
+    let mut parser = vt100::Parser::new_with_callbacks(rows, cols, 0, scrolled);
     // A terminal shows bytes that are not UTF-8 as U+FFFD, but the parser
     // drops U+FFFD, hiding that something was there. Pass it through as a
     // private-use stand-in and turn it back afterwards.
@@ -178,10 +189,12 @@ pub fn screen_text(bytes: &[u8], cols: u16) -> String {
         parser.process(b"\x1b[?1049l");
     }
     let visible = parser.screen().contents();
-    let scrolled = &parser.callbacks().text;
-    let mut text = String::with_capacity(scrolled.len() + visible.len() + 1);
-    text.push_str(scrolled);
-    if !scrolled.is_empty() && !scrolled.ends_with('\n') {
+    let scrolled = parser.callbacks();
+    let mut text = String::with_capacity(scrolled.text.len() + visible.len() + 1);
+    text.push_str(&scrolled.text);
+    // The capture state holds back the line break after the last scrolled
+    // row; add it unless that row wrapped onto the screen.
+    if scrolled.rows > 0 && !scrolled.last_row_full {
         text.push('\n');
     }
     text.push_str(&visible);
@@ -221,6 +234,27 @@ mod tests {
         assert_eq!(lines.len(), 100);
         assert_eq!(lines[0], "line 1");
         assert_eq!(lines[99], "line 100");
+    }
+
+    #[test]
+    fn blank_lines_at_the_scroll_boundary_are_kept() {
+        let mut raw = b"a\r\n".to_vec();
+        raw.extend(std::iter::repeat_n(b"\r\n".as_slice(), 30).flatten());
+        raw.extend(b"b");
+        let text = screen_text(&raw, 80);
+        assert_eq!(text.lines().count(), 32, "{text:?}");
+        assert!(text.starts_with("a\n") && text.ends_with("\nb"));
+    }
+
+    #[test]
+    fn a_long_line_wrapping_across_the_scroll_boundary_stays_one_line() {
+        let mut raw: Vec<u8> = Vec::new();
+        for i in 0..40 {
+            raw.extend(format!("line {i}\r\n").as_bytes());
+        }
+        raw.extend(std::iter::repeat_n(b'x', 200));
+        let text = screen_text(&raw, 80);
+        assert!(text.ends_with(&"x".repeat(200)), "{text:?}");
     }
 
     #[test]
