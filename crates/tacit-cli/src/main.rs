@@ -5,6 +5,7 @@
 //! messages that say what to do next.
 
 mod demo;
+mod import_cmd;
 mod in_session;
 mod record;
 mod render;
@@ -114,6 +115,26 @@ enum Command {
 enum ImportWhat {
     /// A Markdown SOP (tacit's own export, or a hand-edited one).
     Sop { file: PathBuf },
+    /// An asciinema v2 or v3 cast, as a run (OSC 133 marks when present,
+    /// prompt heuristics otherwise).
+    Cast {
+        file: PathBuf,
+        /// The procedure name (default: the file's name).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Shell history (bash, zsh or fish) as a run without outputs. Default
+    /// file: $HISTFILE, or your shell's own history file.
+    History {
+        file: Option<PathBuf>,
+        #[arg(long, value_parser = ["bash", "zsh", "fish"])]
+        format: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        /// Only the last N commands.
+        #[arg(long)]
+        last: Option<usize>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -129,6 +150,18 @@ fn main() -> ExitCode {
         Command::Import {
             what: ImportWhat::Sop { file },
         } => sop_cmd::import_sop(&paths, file),
+        Command::Import {
+            what: ImportWhat::Cast { file, name },
+        } => import_cmd::cast(&paths, file, name),
+        Command::Import {
+            what:
+                ImportWhat::History {
+                    file,
+                    format,
+                    name,
+                    last,
+                },
+        } => import_cmd::history(&paths, file, format, name, last),
         Command::Note { text } => in_session::note(text.join(" ")),
         Command::Step { title } => in_session::step(title.join(" ")),
         Command::Why { text } => in_session::why(text.join(" ")),
