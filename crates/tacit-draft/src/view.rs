@@ -133,10 +133,7 @@ pub fn view(run: &RunInput) -> RunView {
 pub fn fold_cd(command: &str, cwd: &str) -> (String, String) {
     let mut rest = command.trim();
     let mut dir = cwd.to_string();
-    loop {
-        let Some(after) = rest.strip_prefix("cd ") else {
-            break;
-        };
+    while let Some(after) = rest.strip_prefix("cd ") {
         let (target, tail) = match after.find("&&") {
             Some(i) => (after[..i].trim(), after[i + 2..].trim()),
             None if !after.contains([';', '|', '&']) => (after.trim(), ""),
