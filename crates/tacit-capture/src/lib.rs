@@ -15,6 +15,7 @@
 
 pub mod ask;
 pub mod control;
+pub mod driven;
 pub mod import;
 pub mod integration;
 pub mod marks;

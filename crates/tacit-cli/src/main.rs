@@ -9,6 +9,7 @@ mod import_cmd;
 mod in_session;
 mod record;
 mod render;
+mod run_cmd;
 mod runs;
 mod sink;
 mod sop_cmd;
@@ -71,6 +72,8 @@ enum Command {
     Show(sop_cmd::ShowArgs),
     /// Write an SOP as Markdown, JSON or standalone HTML.
     Export(sop_cmd::ExportArgs),
+    /// Run an SOP: tacit leads, step by step, in a real shell.
+    Run(run_cmd::RunArgs),
     /// Read an SOP back from Markdown as a new version.
     Import {
         #[command(subcommand)]
@@ -145,6 +148,7 @@ fn main() -> ExitCode {
         Command::Runs(args) => runs::run(&paths, args),
         Command::Demo(args) => demo::run(&paths, args),
         Command::Draft(args) => sop_cmd::draft(&paths, args),
+        Command::Run(args) => run_cmd::run(&paths, args),
         Command::Show(args) => sop_cmd::show(&paths, args),
         Command::Export(args) => sop_cmd::export(&paths, args),
         Command::Import {

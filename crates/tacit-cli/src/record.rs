@@ -111,6 +111,8 @@ pub fn run(paths: &Paths, args: RecordArgs) -> Result<ExitCode> {
         tacit_version: env!("CARGO_PKG_VERSION").into(),
         cols,
         rows,
+        sop_id: None,
+        sop_version: None,
     };
     let journal_dir = paths.journal_dir();
     let journal = JournalWriter::create(&journal_dir, &meta).with_context(|| {

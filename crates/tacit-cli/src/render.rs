@@ -199,6 +199,18 @@ pub fn timeline(meta: &RunMeta, events: &[Event], style: &Style, max_lines: usiz
             EventBody::Warning { text } => {
                 out.push_str(&format!("        {} {text}\n", style.yellow("warning:")))
             }
+            EventBody::RuleApplied { step, when, then } => out.push_str(&format!(
+                "        {} in \"{step}\": {when} → {then}\n",
+                style.cyan("rule applied")
+            )),
+            EventBody::Deviation { step, what, reason } => out.push_str(&format!(
+                "        {} \"{step}\" {what}: {reason}\n",
+                style.yellow("deviation:")
+            )),
+            EventBody::Outcome { outcome, summary } => out.push_str(&format!(
+                "\n  {} {summary}\n",
+                style.bold(&format!("outcome: {outcome}"))
+            )),
         }
     }
     out

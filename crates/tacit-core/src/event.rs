@@ -52,6 +52,11 @@ pub struct RunMeta {
     /// Terminal width and height at the start, for cast export.
     pub cols: u16,
     pub rows: u16,
+    /// For a guided run: the SOP and version it followed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sop_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sop_version: Option<u32>,
 }
 
 /// One event of a run. `seq` is dense and starts at 1 within a run, so a gap
@@ -100,6 +105,25 @@ pub enum EventBody {
     Warning {
         text: String,
     },
+    /// A guided run applied one of the SOP's decision rules.
+    RuleApplied {
+        step: String,
+        when: String,
+        then: String,
+    },
+    /// A guided run did not follow a step as written, and why.
+    Deviation {
+        step: String,
+        /// skipped, done by hand, edited to …
+        what: String,
+        reason: String,
+    },
+    /// How a guided run ended: succeeded, failed, aborted, escalated or
+    /// unresolved.
+    Outcome {
+        outcome: String,
+        summary: String,
+    },
 }
 
 impl EventBody {
@@ -114,6 +138,9 @@ impl EventBody {
             EventBody::Prereq { .. } => "prereq",
             EventBody::Escalate { .. } => "escalate",
             EventBody::Warning { .. } => "warning",
+            EventBody::RuleApplied { .. } => "rule_applied",
+            EventBody::Deviation { .. } => "deviation",
+            EventBody::Outcome { .. } => "outcome",
         }
     }
 
@@ -139,6 +166,20 @@ impl EventBody {
             | EventBody::Escalate { text }
             | EventBody::Warning { text } => *text = f(text),
             EventBody::Step { title } => *title = f(title),
+            EventBody::RuleApplied { step, when, then } => {
+                *step = f(step);
+                *when = f(when);
+                *then = f(then);
+            }
+            EventBody::Deviation { step, what, reason } => {
+                *step = f(step);
+                *what = f(what);
+                *reason = f(reason);
+            }
+            EventBody::Outcome { outcome, summary } => {
+                *outcome = f(outcome);
+                *summary = f(summary);
+            }
             EventBody::Check { .. } | EventBody::Prereq { .. } => {}
         }
     }

@@ -86,6 +86,8 @@ fn generate(id: usize, commands: usize, version: &str) -> RunInput {
             tacit_version: "0".into(),
             cols: 80,
             rows: 24,
+            sop_id: None,
+            sop_version: None,
         },
         events,
     }

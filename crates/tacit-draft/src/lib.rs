@@ -254,7 +254,7 @@ pub fn draft_run(v: &RunView) -> RunDraft {
             }
         }
         // Fix commands run where the failure happened.
-        let fix_commands: Vec<String> = fix
+        let mut fix_commands: Vec<String> = fix
             .iter()
             .map(|&k| {
                 let f = &v.cmds[k];
@@ -265,6 +265,8 @@ pub fn draft_run(v: &RunView) -> RunDraft {
                 }
             })
             .collect();
+        let fix_outputs: Vec<&str> = fix.iter().map(|&k| v.cmds[k].output.trim()).collect();
+        generalize_fix(&mut fix_commands, &fix_outputs);
         let signal = rules::signal(&c.output);
         let answer = answer_from
             .iter()
@@ -504,6 +506,36 @@ fn add_escalation(into: &mut Vec<Escalation>, e: Escalation) {
     }
 }
 
+/// A value an operator read with one fix command and typed into the next
+/// (`cat lock` shows 4242, then `ps -p 4242`) is the same next time only by
+/// luck: the later command reads it again instead (`ps -p $(cat lock)`).
+pub fn generalize_fix(commands: &mut [String], outputs: &[&str]) {
+    for j in 0..commands.len() {
+        let value = outputs[j];
+        let usable = !value.is_empty()
+            && value.len() <= 64
+            && !value.contains(char::is_whitespace)
+            && !value.contains(['\'', '"', '$', '`']);
+        if !usable {
+            continue;
+        }
+        let source = format!("$({})", commands[j]);
+        for k in j + 1..commands.len() {
+            let replaced: Vec<String> = commands[k]
+                .split(' ')
+                .map(|w| {
+                    if w == value {
+                        source.clone()
+                    } else {
+                        w.to_string()
+                    }
+                })
+                .collect();
+            commands[k] = replaced.join(" ");
+        }
+    }
+}
+
 /// Builds the SOP's parameter list from what the runs found, most recent
 /// run's values first.
 fn parameters(drafts: &[RunDraft]) -> Vec<Parameter> {
@@ -528,4 +560,20 @@ fn parameters(drafts: &[RunDraft]) -> Vec<Parameter> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_read_by_one_fix_command_is_read_again_by_the_next() {
+        let mut fix = vec!["cat lock".to_string(), "ps -p 4242 || rm lock".to_string()];
+        generalize_fix(&mut fix, &["4242", "  PID TTY"]);
+        assert_eq!(fix[1], "ps -p $(cat lock) || rm lock");
+        // Multi-word or quoted output is not a value to substitute.
+        let mut fix = vec!["cat f".to_string(), "echo a b".to_string()];
+        generalize_fix(&mut fix, &["a b", ""]);
+        assert_eq!(fix[1], "echo a b");
+    }
 }

@@ -113,7 +113,10 @@ pub fn view(run: &RunInput) -> RunView {
             }
             EventBody::Escalate { text } => escalations.push((text.clone(), src(e.seq))),
             EventBody::Note { text } => notes.push((text.clone(), src(e.seq))),
-            EventBody::Warning { .. } => {}
+            EventBody::Warning { .. }
+            | EventBody::RuleApplied { .. }
+            | EventBody::Deviation { .. }
+            | EventBody::Outcome { .. } => {}
         }
     }
     RunView {

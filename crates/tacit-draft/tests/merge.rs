@@ -27,6 +27,8 @@ impl Builder {
                 tacit_version: "0".into(),
                 cols: 80,
                 rows: 24,
+                sop_id: None,
+                sop_version: None,
             },
             events: Vec::new(),
         }

@@ -198,6 +198,8 @@ mod tests {
             tacit_version: "0".into(),
             cols: 80,
             rows: 24,
+            sop_id: None,
+            sop_version: None,
         }
     }
 

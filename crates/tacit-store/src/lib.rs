@@ -112,6 +112,27 @@ pub trait Store {
     ) -> impl Future<Output = Result<Option<SopVersion>, StoreError>>;
     /// The latest version of every SOP, by id.
     fn list_sops(&self) -> impl Future<Output = Result<Vec<SopVersion>, StoreError>>;
+    /// Stores a proposal for an SOP's owner (idempotent by id).
+    fn add_proposal(&self, proposal: &Proposal) -> impl Future<Output = Result<(), StoreError>>;
+    /// Every proposal made to an SOP, oldest first.
+    fn proposals(&self, sop_id: &str) -> impl Future<Output = Result<Vec<Proposal>, StoreError>>;
+}
+
+/// A change a run proposes to an SOP: a new edge case and rule, with its
+/// evidence as JSON in `body`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Proposal {
+    pub id: String,
+    pub sop_id: String,
+    pub sop_version: u32,
+    pub run_id: String,
+    /// `edge_case`, `deviation`, …
+    pub kind: String,
+    pub summary: String,
+    pub body: String,
+    /// `pending`, `accepted` or `rejected`.
+    pub status: String,
+    pub created_at_ms: i64,
 }
 
 /// What [`Store::add_sop_version`] writes.

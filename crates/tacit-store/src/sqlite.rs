@@ -8,7 +8,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{Row, sqlite::SqliteRow};
 use tacit_core::{Event, EventBody, RunMeta, RunStatus};
 
-use crate::{JournalBookkeeping, NewSopVersion, RunSummary, SopVersion, Store, StoreError};
+use crate::{
+    JournalBookkeeping, NewSopVersion, Proposal, RunSummary, SopVersion, Store, StoreError,
+};
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -70,18 +72,22 @@ fn meta_from_row(row: &SqliteRow) -> Result<RunMeta, StoreError> {
         tacit_version: row.try_get("tacit_version")?,
         cols: row.try_get::<i64, _>("cols")? as u16,
         rows: row.try_get::<i64, _>("rows")? as u16,
+        sop_id: row.try_get("sop_id")?,
+        sop_version: row
+            .try_get::<Option<i64>, _>("sop_version")?
+            .map(|v| v as u32),
     })
 }
 
 const RUN_COLUMNS: &str = "id, name, shell, started_at_ms, ended_at_ms, status, host, username, \
-     start_cwd, recorder_pid, tacit_version, cols, rows";
+     start_cwd, recorder_pid, tacit_version, cols, rows, sop_id, sop_version";
 
 impl Store for SqliteStore {
     async fn upsert_run(&self, m: &RunMeta) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO runs (id, name, shell, started_at_ms, ended_at_ms, status, host, username, \
-             start_cwd, recorder_pid, tacit_version, cols, rows) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             start_cwd, recorder_pid, tacit_version, cols, rows, sop_id, sop_version) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, ended_at_ms = excluded.ended_at_ms, \
              status = excluded.status, recorder_pid = excluded.recorder_pid",
         )
@@ -98,6 +104,8 @@ impl Store for SqliteStore {
         .bind(&m.tacit_version)
         .bind(i64::from(m.cols))
         .bind(i64::from(m.rows))
+        .bind(&m.sop_id)
+        .bind(m.sop_version.map(i64::from))
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -257,6 +265,48 @@ impl Store for SqliteStore {
         rows.iter().map(sop_from_row).collect()
     }
 
+    async fn add_proposal(&self, p: &Proposal) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO proposals (id, sop_id, sop_version, run_id, kind, summary, body, status, created_at_ms) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&p.id)
+        .bind(&p.sop_id)
+        .bind(i64::from(p.sop_version))
+        .bind(&p.run_id)
+        .bind(&p.kind)
+        .bind(&p.summary)
+        .bind(&p.body)
+        .bind(&p.status)
+        .bind(p.created_at_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn proposals(&self, sop_id: &str) -> Result<Vec<Proposal>, StoreError> {
+        let rows =
+            sqlx::query("SELECT * FROM proposals WHERE sop_id = ? ORDER BY created_at_ms, id")
+                .bind(sop_id)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Proposal {
+                    id: r.try_get("id")?,
+                    sop_id: r.try_get("sop_id")?,
+                    sop_version: r.try_get::<i64, _>("sop_version")? as u32,
+                    run_id: r.try_get("run_id")?,
+                    kind: r.try_get("kind")?,
+                    summary: r.try_get("summary")?,
+                    body: r.try_get("body")?,
+                    status: r.try_get("status")?,
+                    created_at_ms: r.try_get("created_at_ms")?,
+                })
+            })
+            .collect()
+    }
+
     async fn events(&self, run_id: &str) -> Result<Vec<Event>, StoreError> {
         let rows = sqlx::query("SELECT seq, at_ms, body FROM events WHERE run_id = ? ORDER BY seq")
             .bind(run_id)
@@ -343,6 +393,8 @@ mod tests {
             tacit_version: "0".into(),
             cols: 80,
             rows: 24,
+            sop_id: None,
+            sop_version: None,
         }
     }
 

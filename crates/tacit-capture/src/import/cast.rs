@@ -136,6 +136,8 @@ pub fn import_cast(text: &str, name: &str, run_id: &str) -> Result<ImportedRun, 
         tacit_version: IMPORT_VERSION.to_string(),
         cols: cast.cols,
         rows: cast.rows,
+        sop_id: None,
+        sop_version: None,
     };
     Ok(ImportedRun {
         meta,

@@ -185,6 +185,8 @@ pub fn import_history(
         tacit_version: IMPORT_VERSION.to_string(),
         cols: 80,
         rows: 24,
+        sop_id: None,
+        sop_version: None,
     };
     // File order, not time order: merged histories can go back in time.
     Ok(ImportedRun {

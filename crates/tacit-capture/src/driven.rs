@@ -1,0 +1,259 @@
+//! A shell driven by tacit instead of a person: the runner's persistent
+//! shell. It is the same shell, integration and capture as a recording
+//! (`cd` and exported variables carry from one command to the next), but the
+//! commands come from the procedure and tacit waits for each one's marks.
+
+use std::ffi::OsString;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use tacit_core::now_ms;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::CaptureError;
+use crate::integration::{self, ShellKind, ShellLaunch};
+use crate::marks::{Mark, MarkScanner, Piece};
+use crate::screen::OutputBuffer;
+
+pub struct DrivenOptions {
+    pub kind: ShellKind,
+    pub program: PathBuf,
+    pub cwd: PathBuf,
+    /// Private folder for the integration files.
+    pub runtime_dir: PathBuf,
+    pub session_id: String,
+    pub tacit_exe: PathBuf,
+    pub env: Vec<(OsString, OsString)>,
+    pub cols: u16,
+    pub rows: u16,
+    pub max_output_bytes: usize,
+}
+
+/// What one command did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandOutcome {
+    pub command: String,
+    pub cwd: String,
+    pub exit_code: Option<i32>,
+    pub output: String,
+    pub output_bytes: u64,
+    pub output_dropped_bytes: u64,
+    pub started_at_ms: i64,
+    pub duration_ms: i64,
+}
+
+pub struct DrivenShell {
+    read: pty_process::OwnedReadPty,
+    write: pty_process::OwnedWritePty,
+    child: tokio::process::Child,
+    scanner: MarkScanner,
+    launch: ShellLaunch,
+    session_dir: PathBuf,
+    cols: u16,
+    max_output: usize,
+    cwd: String,
+    /// Pieces read but not yet handed out.
+    backlog: std::collections::VecDeque<Seen>,
+}
+
+/// Marks and output seen while waiting.
+enum Seen {
+    Output(Vec<u8>),
+    Mark(Mark),
+}
+
+impl DrivenShell {
+    /// Starts the shell and waits for its first prompt.
+    pub async fn start(opts: DrivenOptions) -> Result<DrivenShell, CaptureError> {
+        let nonce = uuid::Uuid::new_v4().simple().to_string();
+        let session_dir = opts.runtime_dir.join(&opts.session_id);
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&session_dir)
+            .map_err(|e| CaptureError::io(format!("creating {}", session_dir.display()), e))?;
+        let launch = integration::prepare(
+            opts.kind,
+            &opts.program,
+            &session_dir,
+            &nonce,
+            &opts.tacit_exe,
+        )?;
+        let spawn_err = |message: String| CaptureError::Spawn {
+            program: opts.program.display().to_string(),
+            message,
+        };
+        let (pty, pts) = pty_process::open().map_err(|e| spawn_err(e.to_string()))?;
+        pty.resize(pty_process::Size::new(opts.rows, opts.cols))
+            .map_err(|e| spawn_err(e.to_string()))?;
+        let mut command = pty_process::Command::new(&launch.program)
+            .args(&launch.args)
+            .envs(launch.env.iter().cloned())
+            .envs(opts.env.iter().cloned())
+            .current_dir(&opts.cwd);
+        if std::env::var_os("TERM").is_none() {
+            command = command.env("TERM", "xterm-256color");
+        }
+        let child = command.spawn(pts).map_err(|e| spawn_err(e.to_string()))?;
+        let (read, write) = pty.into_split();
+        let mut shell = DrivenShell {
+            read,
+            write,
+            child,
+            scanner: MarkScanner::new(&nonce),
+            launch,
+            session_dir,
+            cols: opts.cols,
+            max_output: opts.max_output_bytes,
+            cwd: opts.cwd.display().to_string(),
+            backlog: std::collections::VecDeque::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let seen = match shell.backlog.pop_front() {
+                Some(s) => Some(s),
+                None => shell.next(deadline).await?,
+            };
+            if let Some(Seen::Mark(Mark::PromptStart { cwd })) = seen {
+                if let Some(c) = cwd {
+                    shell.cwd = c;
+                }
+                break;
+            }
+            if seen.is_none() {
+                return Err(spawn_err("the shell ended before its first prompt".into()));
+            }
+        }
+        Ok(shell)
+    }
+
+    /// The shell's current folder, as of its last prompt.
+    pub fn cwd(&self) -> &str {
+        &self.cwd
+    }
+
+    /// Reads until something is seen; `None` at end of output.
+    async fn next(&mut self, deadline: Instant) -> Result<Option<Seen>, CaptureError> {
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let n = match tokio::time::timeout(remaining, self.read.read(&mut buf)).await {
+                Err(_) => {
+                    return Err(CaptureError::io(
+                        "waiting for the shell",
+                        std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            "the shell did not answer in time",
+                        ),
+                    ));
+                }
+                Ok(Ok(0)) | Ok(Err(_)) => return Ok(None),
+                Ok(Ok(n)) => n,
+            };
+            let mut seen = Vec::new();
+            self.scanner.feed(&buf[..n], &mut |p| match p {
+                Piece::Output(b) => seen.push(Seen::Output(b.to_vec())),
+                Piece::Mark(m) => seen.push(Seen::Mark(m)),
+            });
+            if !seen.is_empty() {
+                // Pieces come back one at a time; keep the rest for later.
+                let mut it = seen.into_iter();
+                let first = it.next();
+                self.backlog.extend(it);
+                return Ok(first);
+            }
+        }
+    }
+
+    /// Runs one command line and waits until it finishes and the shell is
+    /// back at its prompt. `echo` sees the command's output as it arrives.
+    pub async fn run(
+        &mut self,
+        command: &str,
+        echo: &mut dyn FnMut(&[u8]),
+        timeout: Duration,
+    ) -> Result<CommandOutcome, CaptureError> {
+        let deadline = Instant::now() + timeout;
+        let mut line = command.trim_end().as_bytes().to_vec();
+        line.push(b'\r');
+        self.write
+            .write_all(&line)
+            .await
+            .map_err(|e| CaptureError::io("typing into the shell", e))?;
+        let mut output: Option<OutputBuffer> = None;
+        let mut started = (now_ms(), Instant::now());
+        let mut cwd = self.cwd.clone();
+        let mut exit: Option<Option<i32>> = None;
+        loop {
+            let seen = match self.pop_backlog() {
+                Some(s) => Some(s),
+                None => self.next(deadline).await?,
+            };
+            match seen {
+                None => {
+                    return Err(CaptureError::io(
+                        "running a command",
+                        std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the shell exited"),
+                    ));
+                }
+                Some(Seen::Mark(Mark::CommandStart { cwd: c, .. })) => {
+                    output = Some(OutputBuffer::new(self.max_output));
+                    started = (now_ms(), Instant::now());
+                    if !c.is_empty() {
+                        cwd = c;
+                    }
+                }
+                Some(Seen::Output(b)) => {
+                    if let Some(out) = &mut output {
+                        out.push(&b);
+                        if exit.is_none() {
+                            echo(&b);
+                        }
+                    }
+                }
+                Some(Seen::Mark(Mark::CommandEnd { exit_code })) => {
+                    if output.is_some() {
+                        exit = Some(exit_code);
+                    }
+                }
+                Some(Seen::Mark(Mark::PromptStart { cwd: c })) => {
+                    if let Some(c) = c {
+                        self.cwd = c;
+                    }
+                    if let (Some(code), Some(out)) = (exit, &output) {
+                        let (text, dropped) = out.render(self.cols);
+                        return Ok(CommandOutcome {
+                            command: command.to_string(),
+                            cwd,
+                            exit_code: code,
+                            output: text,
+                            output_bytes: out.total_bytes(),
+                            output_dropped_bytes: dropped,
+                            started_at_ms: started.0,
+                            duration_ms: started.1.elapsed().as_millis() as i64,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn pop_backlog(&mut self) -> Option<Seen> {
+        self.backlog.pop_front()
+    }
+
+    /// Ends the shell and removes the integration files.
+    pub async fn close(mut self) {
+        let _ = self.write.write_all(b"exit\r").await;
+        if tokio::time::timeout(Duration::from_secs(3), self.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = self.child.start_kill();
+            let _ = self.child.wait().await;
+        }
+        self.launch.cleanup();
+        let _ = std::fs::remove_dir(&self.session_dir);
+    }
+}

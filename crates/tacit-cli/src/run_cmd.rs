@@ -1,0 +1,520 @@
+//! `tacit run SOP`: a teammate runs the procedure; tacit leads.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use tacit_capture::driven::{CommandOutcome, DrivenOptions, DrivenShell};
+use tacit_capture::integration::{ShellKind, find_program};
+use tacit_capture::session::short_id;
+use tacit_core::{Paths, RunMeta, RunStatus, now_ms};
+use tacit_runner::{Choice, Operator, OperatorAnswer, Outcome, Runner, fill, missing_params};
+use tacit_sop::{DecisionRule, Sop};
+use tacit_store::journal::{JournalWriter, read_journal};
+use tacit_store::{Proposal, SqliteStore, Store, import_journal};
+
+use crate::render::Style;
+use crate::sink::JournalSink;
+
+pub const EXIT_FAILED: u8 = 10;
+pub const EXIT_ESCALATED: u8 = 11;
+pub const EXIT_UNRESOLVED: u8 = 12;
+pub const EXIT_ABORTED: u8 = 13;
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Exit codes: 0 succeeded · 10 failed · 11 escalated (stop and call someone) · \
+12 stopped at a situation the SOP does not cover (--yes; a proposal was stored) · 13 aborted · \
+1 error · 2 bad usage or a missing parameter with --yes."
+)]
+pub struct RunArgs {
+    /// The SOP to run.
+    pub sop: String,
+    /// A parameter value, e.g. --param version=1.4.2 (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Print the procedure with its parameters filled in; run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Run unattended: every step runs, known rules are applied, and the run
+    /// stops at the first situation the SOP does not cover.
+    #[arg(long)]
+    pub yes: bool,
+    /// The shell to run the steps in (default: $SHELL).
+    #[arg(long, value_parser = ["bash", "zsh", "fish"])]
+    pub shell: Option<String>,
+    /// Seconds a single command may take.
+    #[arg(long, default_value_t = 3600)]
+    pub timeout: u64,
+}
+
+fn parse_params(sop: &Sop, raw: &[String], yes: bool) -> Result<BTreeMap<String, String>> {
+    let mut params = BTreeMap::new();
+    for p in raw {
+        let (k, v) = p
+            .split_once('=')
+            .with_context(|| format!("--param {p}: write it as NAME=VALUE"))?;
+        params.insert(k.trim().to_string(), v.to_string());
+    }
+    let missing = missing_params(sop, &params);
+    if missing.is_empty() {
+        return Ok(params);
+    }
+    if yes || !std::io::stdin().is_terminal() {
+        eprintln!(
+            "tacit: {} needs {}: give {}",
+            sop.id,
+            missing.join(", "),
+            missing
+                .iter()
+                .map(|m| format!("--param {m}=…"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        std::process::exit(2);
+    }
+    for name in missing {
+        let def = sop.parameters.iter().find(|p| p.name == name);
+        let secret = def.is_some_and(|p| p.secret);
+        let hint = def
+            .map(|p| {
+                let ex = p
+                    .examples
+                    .first()
+                    .map(|e| format!(", e.g. {e}"))
+                    .unwrap_or_default();
+                format!("{}{ex}", p.description)
+            })
+            .unwrap_or_default();
+        loop {
+            eprint!("{name} ({hint}): ");
+            let _ = std::io::stderr().flush();
+            let value = if secret { read_secret()? } else { read_line()? };
+            if value.trim().is_empty() {
+                eprintln!("  {name} is needed; type a value.");
+                continue;
+            }
+            if def.is_some_and(|p| p.name == "version")
+                && !value.trim().chars().any(|c| c.is_ascii_digit())
+            {
+                eprintln!(
+                    "  \"{}\" does not look like a version (e.g. 1.4.2); try again.",
+                    value.trim()
+                );
+                continue;
+            }
+            params.insert(name.clone(), value.trim().to_string());
+            break;
+        }
+    }
+    Ok(params)
+}
+
+fn read_line() -> Result<String> {
+    let mut line = String::new();
+    let n = std::io::stdin().lock().read_line(&mut line)?;
+    if n == 0 {
+        bail!("input ended");
+    }
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// Reads a line with echo off, restoring the terminal afterwards.
+fn read_secret() -> Result<String> {
+    use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+    let fd = rustix::stdio::stdin();
+    let saved = tcgetattr(fd).ok();
+    if let Some(t) = &saved {
+        let mut quiet = t.clone();
+        quiet.local_modes.remove(LocalModes::ECHO);
+        let _ = tcsetattr(fd, OptionalActions::Now, &quiet);
+    }
+    let line = read_line();
+    if let Some(t) = &saved {
+        let _ = tcsetattr(fd, OptionalActions::Now, t);
+    }
+    eprintln!();
+    line
+}
+
+fn dry_run(sop: &Sop, params: &BTreeMap<String, String>) {
+    println!(
+        "{} (version {}), with {}",
+        sop.title,
+        sop.version,
+        if params.is_empty() {
+            "no parameters".to_string()
+        } else {
+            params
+                .iter()
+                .map(|(k, v)| {
+                    let secret = sop.parameters.iter().any(|p| &p.name == k && p.secret);
+                    format!("{k}={}", if secret { "••••" } else { v })
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    );
+    if !sop.prerequisites.is_empty() {
+        println!("\nPrerequisites (checked first; nothing runs if one fails):");
+        for p in &sop.prerequisites {
+            println!(
+                "  - {}{}",
+                p.description,
+                p.check
+                    .as_ref()
+                    .map(|c| format!(": {}", fill(c, params)))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    println!("\nSteps:");
+    for (i, s) in sop.steps.iter().enumerate() {
+        println!(
+            "  {}. {}{}",
+            i + 1,
+            s.title,
+            if s.optional { " (optional)" } else { "" }
+        );
+        if let Some(cwd) = s.cwd.as_deref().filter(|c| *c != ".") {
+            println!("       in {cwd}/");
+        }
+        for c in &s.commands {
+            println!("       $ {}", fill(c, params));
+        }
+        for r in sop
+            .rules
+            .iter()
+            .filter(|r| r.step.as_deref() == Some(&s.title))
+        {
+            println!("       if {}: {}", r.when.summary, r.then);
+            for c in &r.then_commands {
+                println!("          $ {}", fill(c, params));
+            }
+        }
+    }
+    if !sop.success_checks.is_empty() {
+        println!("\nSuccess checks:");
+        for c in &sop.success_checks {
+            println!(
+                "  - {}{}",
+                c.description,
+                c.command
+                    .as_ref()
+                    .map(|x| format!(": {}", fill(x, params)))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    if !sop.escalations.is_empty() {
+        println!("\nStop and escalate when:");
+        for e in &sop.escalations {
+            println!(
+                "  - {} → {}",
+                e.when,
+                e.contact.as_deref().unwrap_or("(contact not recorded)")
+            );
+        }
+    }
+}
+
+/// The terminal side of a guided run; `yes` answers for the operator.
+struct TerminalOperator {
+    yes: bool,
+    style: Style,
+}
+
+impl TerminalOperator {
+    fn ask(&self, prompt: &str) -> String {
+        eprint!("{prompt}");
+        let _ = std::io::stderr().flush();
+        read_line().unwrap_or_default()
+    }
+}
+
+impl Operator for TerminalOperator {
+    fn say(&mut self, text: &str) {
+        println!("{}", self.style.dim(text));
+    }
+
+    fn output(&mut self, bytes: &[u8]) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(bytes);
+        let _ = out.flush();
+    }
+
+    fn before_step(
+        &mut self,
+        number: usize,
+        total: usize,
+        title: &str,
+        why: Option<&str>,
+        commands: &[String],
+    ) -> Choice {
+        println!(
+            "\n{}",
+            self.style.bold(&format!("Step {number}/{total}: {title}"))
+        );
+        if let Some(w) = why {
+            println!("  why: {w}");
+        }
+        if commands.is_empty() {
+            println!("  (a manual step)");
+        }
+        if self.yes {
+            return if commands.is_empty() {
+                Choice::DoneByHand {
+                    reason: "manual step confirmed by --yes".into(),
+                }
+            } else {
+                Choice::Run
+            };
+        }
+        for c in commands {
+            println!("  $ {c}");
+        }
+        loop {
+            let prompt = if commands.is_empty() {
+                "  [d]one  [s]kip  [a]bort > "
+            } else {
+                "  [r]un  [e]dit  [s]kip  [d]one by hand  [a]bort > "
+            };
+            let answer = self.ask(prompt);
+            let reason = |me: &Self| {
+                loop {
+                    let r = me.ask("  why (one line, kept with the run): ");
+                    if !r.trim().is_empty() {
+                        return r.trim().to_string();
+                    }
+                }
+            };
+            match answer.trim() {
+                "r" | "run" | "" if !commands.is_empty() => return Choice::Run,
+                "e" | "edit" if !commands.is_empty() => {
+                    let command = self.ask("  command to run instead: ");
+                    if command.trim().is_empty() {
+                        continue;
+                    }
+                    return Choice::Edit {
+                        command: command.trim().to_string(),
+                        reason: reason(self),
+                    };
+                }
+                "s" | "skip" => {
+                    return Choice::Skip {
+                        reason: reason(self),
+                    };
+                }
+                "d" | "done" => {
+                    return Choice::DoneByHand {
+                        reason: if commands.is_empty() {
+                            "confirmed".into()
+                        } else {
+                            reason(self)
+                        },
+                    };
+                }
+                "a" | "abort" => return Choice::Abort,
+                _ => println!("  type r, e, s, d or a"),
+            }
+        }
+    }
+
+    fn confirm_rule(&mut self, rule: &DecisionRule, commands: &[String]) -> bool {
+        for c in commands {
+            println!("  {} {c}", self.style.dim("fix: $"));
+        }
+        if self.yes {
+            return true;
+        }
+        let _ = rule;
+        let a = self.ask("  apply this rule? [Y/n] ");
+        !matches!(a.trim(), "n" | "no" | "N")
+    }
+
+    fn unknown(&mut self, context: &str, outcome: &CommandOutcome) -> Option<OperatorAnswer> {
+        println!(
+            "\n{} \"{context}\": `{}` exited {} and the SOP does not cover this.",
+            self.style.yellow("tacit ▸"),
+            outcome.command,
+            outcome.exit_code.map_or("?".into(), |c| c.to_string())
+        );
+        if self.yes {
+            return None;
+        }
+        println!(
+            "{}",
+            self.style
+                .bold("What did you do about this, and why? (your answer goes to the SOP's owner)")
+        );
+        let action = self.ask("  what did you do: ");
+        if action.trim().is_empty() {
+            return None;
+        }
+        let reason = self.ask("  why (the principle): ");
+        let escalate = self.ask("  escalate when (optional): ");
+        Some(OperatorAnswer {
+            action: action.trim().into(),
+            reason: reason.trim().into(),
+            escalate: Some(escalate.trim().to_string()).filter(|e| !e.is_empty()),
+        })
+    }
+}
+
+pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
+    let rt = crate::runtime()?;
+    let sop = rt.block_on(async {
+        let store = SqliteStore::open(&paths.db).await?;
+        let sop = crate::sop_cmd::load_sop(&store, &args.sop, None).await;
+        store.close().await;
+        sop
+    })?;
+    let params = parse_params(&sop, &args.params, args.yes)?;
+    if args.dry_run {
+        dry_run(&sop, &params);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = crate::record::load_config(paths)?;
+    let redactor = crate::record::redactor(&config)?;
+    let shell_name = args
+        .shell
+        .clone()
+        .unwrap_or_else(|| std::env::var("SHELL").unwrap_or_else(|_| "bash".into()));
+    let kind = ShellKind::from_program(&shell_name).unwrap_or(ShellKind::Bash);
+    let program = find_program(&shell_name)
+        .or_else(|| find_program(kind.name()))
+        .with_context(|| format!("{} is not installed", kind.name()))?;
+    let cwd = std::env::current_dir()?;
+    let meta = RunMeta {
+        id: uuid::Uuid::now_v7().to_string(),
+        name: sop.id.clone(),
+        shell: kind.name().into(),
+        started_at_ms: now_ms(),
+        ended_at_ms: None,
+        status: RunStatus::Recording,
+        host: tacit_store::hostname(),
+        user: tacit_core::current_user(),
+        start_cwd: cwd.display().to_string(),
+        recorder_pid: Some(std::process::id()),
+        tacit_version: env!("CARGO_PKG_VERSION").into(),
+        cols: 100,
+        rows: 30,
+        sop_id: Some(sop.id.clone()),
+        sop_version: Some(sop.version),
+    };
+    let journal = JournalWriter::create(&paths.journal_dir(), &meta)?;
+    let journal_path = journal.path().to_path_buf();
+    let mut sink = JournalSink::new(journal, redactor);
+    let style = Style::stdout();
+    println!(
+        "{} {} version {} (run {})",
+        style.bold("tacit run:"),
+        sop.title,
+        sop.version,
+        short_id(&meta.id)
+    );
+    let report = rt.block_on(async {
+        let mut shell = DrivenShell::start(DrivenOptions {
+            kind,
+            program,
+            cwd: cwd.clone(),
+            runtime_dir: Paths::runtime_dir(),
+            session_id: meta.id.clone(),
+            tacit_exe: std::env::current_exe().unwrap_or_else(|_| "tacit".into()),
+            env: Vec::new(),
+            cols: 100,
+            rows: 30,
+            max_output_bytes: config.capture.max_output_bytes,
+        })
+        .await?;
+        let mut operator = TerminalOperator {
+            yes: args.yes,
+            style: Style::stdout(),
+        };
+        let runner = Runner {
+            sop: &sop,
+            params: &params,
+            shell: &mut shell,
+            sink: &mut sink,
+            operator: &mut operator,
+            start_dir: cwd.display().to_string(),
+            command_timeout: Duration::from_secs(args.timeout),
+        };
+        let report = runner.run().await;
+        shell.close().await;
+        report
+    });
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = sink.finish(RunStatus::Interrupted);
+            return Err(e).context("the run could not continue");
+        }
+    };
+    let _ = sink.finish(RunStatus::Completed);
+    rt.block_on(async {
+        let store = SqliteStore::open(&paths.db).await?;
+        import_journal(&store, &read_journal(&journal_path)?).await?;
+        for (i, p) in report.proposals.iter().enumerate() {
+            store
+                .add_proposal(&Proposal {
+                    id: format!("{}-{}", meta.id, i + 1),
+                    sop_id: sop.id.clone(),
+                    sop_version: sop.version,
+                    run_id: meta.id.clone(),
+                    kind: p.kind.clone(),
+                    summary: p.summary.clone(),
+                    body: serde_json::to_string(p)?,
+                    status: "pending".into(),
+                    created_at_ms: now_ms(),
+                })
+                .await?;
+        }
+        store.close().await;
+        anyhow::Ok(())
+    })?;
+
+    println!("\n{}", style.bold("── outcome ──"));
+    for s in &report.steps {
+        let status = serde_json::to_value(&s.status)
+            .ok()
+            .and_then(|v| v.as_str().map(|x| x.replace('_', " ")))
+            .unwrap_or_default();
+        println!("  {status:<13} {}", s.title);
+    }
+    let word = report.outcome.as_str();
+    let painted = match report.outcome {
+        Outcome::Succeeded => style.green(word),
+        Outcome::Escalated => style.red(word),
+        _ => style.yellow(word),
+    };
+    println!("\n{painted}: {}", report.message);
+    if !report.proposals.is_empty() {
+        println!(
+            "{} proposal(s) wait for the SOP's owner.",
+            report.proposals.len()
+        );
+    }
+    if report.outcome == Outcome::Escalated {
+        println!(
+            "\nFor the ticket or chat:\n  {} ({} v{}), run {} by {}: {}",
+            sop.title,
+            sop.id,
+            sop.version,
+            short_id(&meta.id),
+            meta.user,
+            report.message.replace('\n', "\n  ")
+        );
+    }
+    println!("Timeline: tacit runs show {}", short_id(&meta.id));
+    Ok(match report.outcome {
+        Outcome::Succeeded => ExitCode::SUCCESS,
+        Outcome::Failed => ExitCode::from(EXIT_FAILED),
+        Outcome::Escalated => ExitCode::from(EXIT_ESCALATED),
+        Outcome::Unresolved => ExitCode::from(EXIT_UNRESOLVED),
+        Outcome::Aborted => ExitCode::from(EXIT_ABORTED),
+    })
+}

@@ -1,0 +1,548 @@
+//! Runner: the tool leads the procedure.
+//!
+//! [`Runner::run`] walks an SOP in one persistent shell ([`DrivenShell`]):
+//! prerequisites first, then each step (after the operator's choice), then
+//! the success checks. When a step does not meet its expectation it applies
+//! the SOP's matching decision rule; when the rule's fix does not help it
+//! takes the escalation path; when nothing in the SOP covers the situation it
+//! asks the operator what they did and why, and returns that as a
+//! [`Proposal`] for the SOP's owner. Every command and decision goes to the
+//! [`EventSink`], so a guided run is evidence like a recording.
+//!
+//! The operator's side is a trait ([`Operator`]): a terminal UI for people,
+//! an automatic one for `--yes`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+use tacit_capture::CaptureError;
+use tacit_capture::driven::{CommandOutcome, DrivenShell};
+use tacit_capture::session::EventSink;
+use tacit_core::{Answer, AskTrigger, CommandRecord, EventBody};
+use tacit_sop::{DecisionRule, Escalation, Expectation, Sop, placeholder_regex};
+
+/// Fills `<<name>>` placeholders. Unknown names are left as they are (the
+/// caller checks completeness with [`missing_params`]).
+pub fn fill(template: &str, params: &BTreeMap<String, String>) -> String {
+    placeholder_regex()
+        .replace_all(template, |c: &regex::Captures| {
+            params
+                .get(&c[1])
+                .cloned()
+                .unwrap_or_else(|| c[0].to_string())
+        })
+        .into_owned()
+}
+
+/// Parameters the SOP uses that have no value.
+pub fn missing_params(sop: &Sop, params: &BTreeMap<String, String>) -> Vec<String> {
+    let mut names: Vec<String> = sop.parameters.iter().map(|p| p.name.clone()).collect();
+    for n in sop.placeholders() {
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    names
+        .into_iter()
+        .filter(|n| !params.contains_key(n))
+        .collect()
+}
+
+/// What the operator chose before a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choice {
+    Run,
+    /// Run this command instead (a deviation), with the reason.
+    Edit {
+        command: String,
+        reason: String,
+    },
+    Skip {
+        reason: String,
+    },
+    DoneByHand {
+        reason: String,
+    },
+    Abort,
+}
+
+/// The operator's answer to an unknown situation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OperatorAnswer {
+    pub action: String,
+    pub reason: String,
+    pub escalate: Option<String>,
+}
+
+/// The operator's side of a guided run.
+pub trait Operator {
+    /// Text for the operator.
+    fn say(&mut self, text: &str);
+    /// Live output of a running command.
+    fn output(&mut self, bytes: &[u8]);
+    fn before_step(
+        &mut self,
+        number: usize,
+        total: usize,
+        title: &str,
+        why: Option<&str>,
+        commands: &[String],
+    ) -> Choice;
+    /// May the rule's fix run?
+    fn confirm_rule(&mut self, rule: &DecisionRule, commands: &[String]) -> bool;
+    /// Nothing in the SOP covers this: what did you do about it, and why?
+    /// `None` when nobody can answer (`--yes`).
+    fn unknown(&mut self, context: &str, outcome: &CommandOutcome) -> Option<OperatorAnswer>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Succeeded,
+    Failed,
+    Aborted,
+    Escalated,
+    /// Stopped at a situation the SOP does not cover, with nobody to ask.
+    Unresolved,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed => "failed",
+            Outcome::Aborted => "aborted",
+            Outcome::Escalated => "escalated",
+            Outcome::Unresolved => "unresolved",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Ok,
+    RuleApplied,
+    Edited,
+    Skipped,
+    DoneByHand,
+    Failed,
+    NotRun,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    pub title: String,
+    pub status: StepStatus,
+    pub duration_ms: i64,
+}
+
+/// What a run proposes to the SOP's owner.
+#[derive(Debug, Clone, Serialize)]
+pub struct Proposal {
+    pub kind: String,
+    pub step: String,
+    pub command: String,
+    pub exit_code: Option<i32>,
+    /// The last lines of output, as evidence.
+    pub output: String,
+    pub answer: Option<OperatorAnswer>,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub outcome: Outcome,
+    pub message: String,
+    pub steps: Vec<StepReport>,
+    pub proposals: Vec<Proposal>,
+    pub escalations: Vec<Escalation>,
+}
+
+pub struct Runner<'a> {
+    pub sop: &'a Sop,
+    pub params: &'a BTreeMap<String, String>,
+    pub shell: &'a mut DrivenShell,
+    pub sink: &'a mut dyn EventSink,
+    pub operator: &'a mut dyn Operator,
+    /// The folder the procedure starts in.
+    pub start_dir: String,
+    pub command_timeout: Duration,
+}
+
+enum Handled {
+    Fixed,
+    Stop(Outcome, String),
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+fn tail_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+fn meets(
+    expect: &Expectation,
+    outcome: &CommandOutcome,
+    params: &BTreeMap<String, String>,
+) -> Result<(), String> {
+    if let Some(code) = expect.exit_code
+        && outcome.exit_code != Some(code)
+    {
+        return Err(format!(
+            "expected exit {code}, got {}",
+            outcome
+                .exit_code
+                .map_or("none".to_string(), |c| c.to_string())
+        ));
+    }
+    for want in &expect.output_contains {
+        let want = fill(want, params);
+        if !outcome.output.contains(&want) {
+            return Err(format!("expected the output to contain \"{want}\""));
+        }
+    }
+    Ok(())
+}
+
+fn rule_matches(rule: &DecisionRule, step: &str, outcome: &CommandOutcome) -> bool {
+    rule.step.as_deref().is_none_or(|s| s == step)
+        && rule
+            .when
+            .exit_code
+            .is_none_or(|c| outcome.exit_code == Some(c))
+        && rule
+            .when
+            .output_contains
+            .as_deref()
+            .is_none_or(|o| outcome.output.contains(o))
+}
+
+impl Runner<'_> {
+    async fn exec(&mut self, command: &str) -> Result<(u64, CommandOutcome), CaptureError> {
+        self.operator.say(&format!("$ {command}"));
+        let op = &mut *self.operator;
+        let outcome = self
+            .shell
+            .run(command, &mut |b| op.output(b), self.command_timeout)
+            .await?;
+        let seq = self
+            .sink
+            .record(EventBody::Command(CommandRecord {
+                command: outcome.command.clone(),
+                cwd: outcome.cwd.clone(),
+                started_at_ms: outcome.started_at_ms,
+                duration_ms: outcome.duration_ms,
+                exit_code: outcome.exit_code,
+                output: outcome.output.clone(),
+                output_bytes: outcome.output_bytes,
+                output_dropped_bytes: outcome.output_dropped_bytes,
+                full_screen: false,
+            }))
+            .seq;
+        Ok((seq, outcome))
+    }
+
+    /// Moves the shell to `folder` (relative to the start) without recording
+    /// it: plumbing, not work.
+    async fn go_to(&mut self, folder: Option<&str>) -> Result<(), CaptureError> {
+        let target = match folder {
+            None | Some(".") => self.start_dir.clone(),
+            Some(f) if f.starts_with('/') => f.to_string(),
+            Some(f) => format!("{}/{f}", self.start_dir.trim_end_matches('/')),
+        };
+        if self.shell.cwd() != target {
+            self.shell
+                .run(
+                    &format!("cd {}", shell_quote(&target)),
+                    &mut |_| {},
+                    self.command_timeout,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A command did not do what was expected: apply a rule, escalate, or
+    /// ask.
+    async fn handle_failure(
+        &mut self,
+        context: &str,
+        command: &str,
+        mut seq_outcome: (u64, CommandOutcome),
+        expect: &Expectation,
+        report: &mut Report,
+        applied: &mut bool,
+    ) -> Result<Handled, CaptureError> {
+        loop {
+            let (seq, outcome) = &seq_outcome;
+            let rule = self
+                .sop
+                .rules
+                .iter()
+                .find(|r| rule_matches(r, context, outcome))
+                .cloned();
+            match rule {
+                Some(rule) if *applied => {
+                    // The known fix did not help: this is where the SOP says stop.
+                    let _ = rule;
+                    report.escalations = self.sop.escalations.clone();
+                    let mut msg =
+                        format!("\"{context}\" still fails after its decision rule was applied.");
+                    for e in &self.sop.escalations {
+                        msg.push_str(&format!(
+                            "\n  escalate: {} → call {}",
+                            e.when,
+                            e.contact.as_deref().unwrap_or("(contact not recorded)")
+                        ));
+                    }
+                    self.sink.record(EventBody::Escalate { text: msg.clone() });
+                    return Ok(Handled::Stop(Outcome::Escalated, msg));
+                }
+                Some(rule) => {
+                    let commands: Vec<String> = rule
+                        .then_commands
+                        .iter()
+                        .map(|c| fill(c, self.params))
+                        .collect();
+                    self.operator.say(&format!(
+                        "known situation: {}\n  then:    {}\n  because: {}",
+                        rule.when.summary, rule.then, rule.because
+                    ));
+                    if !self.operator.confirm_rule(&rule, &commands) {
+                        return Ok(Handled::Stop(
+                            Outcome::Aborted,
+                            format!(
+                                "the operator declined the rule for \"{}\"",
+                                rule.when.summary
+                            ),
+                        ));
+                    }
+                    for c in &commands {
+                        self.exec(c).await?;
+                    }
+                    self.sink.record(EventBody::RuleApplied {
+                        step: context.to_string(),
+                        when: rule.when.summary.clone(),
+                        then: rule.then.clone(),
+                    });
+                    *applied = true;
+                    seq_outcome = self.exec(command).await?;
+                    if meets(expect, &seq_outcome.1, self.params).is_ok() {
+                        return Ok(Handled::Fixed);
+                    }
+                }
+                None => {
+                    let answer = self.operator.unknown(context, outcome);
+                    if let Some(a) = &answer {
+                        self.sink.record(EventBody::Answer(Answer {
+                            command_seq: *seq,
+                            trigger: AskTrigger::Failure,
+                            action: a.action.clone(),
+                            reason: a.reason.clone(),
+                            escalate: a.escalate.clone(),
+                        }));
+                    }
+                    let why = meets(expect, outcome, self.params)
+                        .err()
+                        .unwrap_or_default();
+                    let summary =
+                        format!("\"{context}\": `{command}` {why}; the SOP has no rule for it");
+                    report.proposals.push(Proposal {
+                        kind: "edge_case".into(),
+                        step: context.to_string(),
+                        command: command.to_string(),
+                        exit_code: outcome.exit_code,
+                        output: tail_lines(&outcome.output, 20),
+                        answer: answer.clone(),
+                        summary: summary.clone(),
+                    });
+                    return Ok(Handled::Stop(
+                        if answer.is_some() {
+                            Outcome::Failed
+                        } else {
+                            Outcome::Unresolved
+                        },
+                        format!("{summary}. A proposal for the SOP's owner was stored."),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Runs the procedure to its end.
+    pub async fn run(mut self) -> Result<Report, CaptureError> {
+        let mut report = Report {
+            outcome: Outcome::Succeeded,
+            message: String::new(),
+            steps: self
+                .sop
+                .steps
+                .iter()
+                .map(|s| StepReport {
+                    title: s.title.clone(),
+                    status: StepStatus::NotRun,
+                    duration_ms: 0,
+                })
+                .collect(),
+            proposals: Vec::new(),
+            escalations: Vec::new(),
+        };
+        let stop = self.body(&mut report).await?;
+        if let Some((outcome, message)) = stop {
+            report.outcome = outcome;
+            report.message = message;
+        } else {
+            report.message = format!("{}: every step and success check passed.", self.sop.title);
+        }
+        self.sink.record(EventBody::Outcome {
+            outcome: report.outcome.as_str().into(),
+            summary: report.message.clone(),
+        });
+        Ok(report)
+    }
+
+    async fn body(
+        &mut self,
+        report: &mut Report,
+    ) -> Result<Option<(Outcome, String)>, CaptureError> {
+        let sop = self.sop;
+        // Prerequisites: nothing has changed yet if one fails.
+        for p in &sop.prerequisites {
+            let Some(check) = &p.check else { continue };
+            self.go_to(None).await?;
+            self.operator
+                .say(&format!("prerequisite: {}", p.description));
+            let (_, outcome) = self.exec(&fill(check, self.params)).await?;
+            if outcome.exit_code != Some(0) {
+                return Ok(Some((
+                    Outcome::Failed,
+                    format!(
+                        "prerequisite not met: {} (`{}` exited {}). Nothing was changed.",
+                        p.description,
+                        fill(check, self.params),
+                        outcome.exit_code.map_or("?".into(), |c| c.to_string())
+                    ),
+                )));
+            }
+        }
+        let total = sop.steps.len();
+        for (i, step) in sop.steps.iter().enumerate() {
+            let commands: Vec<String> =
+                step.commands.iter().map(|c| fill(c, self.params)).collect();
+            self.sink.record(EventBody::Step {
+                title: step.title.clone(),
+            });
+            let started = std::time::Instant::now();
+            let choice = self.operator.before_step(
+                i + 1,
+                total,
+                &step.title,
+                step.why.as_deref(),
+                &commands,
+            );
+            let (commands, status) = match choice {
+                Choice::Abort => {
+                    return Ok(Some((
+                        Outcome::Aborted,
+                        format!("aborted before step {}: {}", i + 1, step.title),
+                    )));
+                }
+                Choice::Skip { reason } => {
+                    self.deviation(&step.title, "skipped", &reason, report);
+                    report.steps[i].status = StepStatus::Skipped;
+                    continue;
+                }
+                Choice::DoneByHand { reason } => {
+                    self.deviation(&step.title, "done by hand", &reason, report);
+                    report.steps[i].status = StepStatus::DoneByHand;
+                    continue;
+                }
+                Choice::Edit { command, reason } => {
+                    self.deviation(
+                        &step.title,
+                        &format!("edited to `{command}`"),
+                        &reason,
+                        report,
+                    );
+                    (vec![command], StepStatus::Edited)
+                }
+                Choice::Run => (commands, StepStatus::Ok),
+            };
+            self.go_to(step.cwd.as_deref()).await?;
+            let mut status = status;
+            let mut applied = false;
+            for (n, command) in commands.iter().enumerate() {
+                let result = self.exec(command).await?;
+                // Only the last command of a step carries the expectation.
+                let expect = if n + 1 == commands.len() {
+                    step.expect.clone()
+                } else {
+                    Expectation {
+                        exit_code: Some(0),
+                        output_contains: Vec::new(),
+                    }
+                };
+                if meets(&expect, &result.1, self.params).is_err() {
+                    match self
+                        .handle_failure(&step.title, command, result, &expect, report, &mut applied)
+                        .await?
+                    {
+                        Handled::Fixed => status = StepStatus::RuleApplied,
+                        Handled::Stop(outcome, msg) => {
+                            report.steps[i].status = StepStatus::Failed;
+                            report.steps[i].duration_ms = started.elapsed().as_millis() as i64;
+                            return Ok(Some((outcome, msg)));
+                        }
+                    }
+                }
+            }
+            report.steps[i].status = status;
+            report.steps[i].duration_ms = started.elapsed().as_millis() as i64;
+        }
+        for c in &sop.success_checks {
+            let Some(cmd) = &c.command else { continue };
+            self.go_to(None).await?;
+            self.operator
+                .say(&format!("success check: {}", c.description));
+            let command = fill(cmd, self.params);
+            let result = self.exec(&command).await?;
+            if meets(&c.expect, &result.1, self.params).is_err() {
+                let context = format!("Success check: {}", c.description);
+                let mut applied = false;
+                if let Handled::Stop(outcome, msg) = self
+                    .handle_failure(&context, &command, result, &c.expect, report, &mut applied)
+                    .await?
+                {
+                    return Ok(Some((outcome, msg)));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn deviation(&mut self, step: &str, kind: &str, reason: &str, report: &mut Report) {
+        self.sink.record(EventBody::Deviation {
+            step: step.to_string(),
+            what: kind.to_string(),
+            reason: reason.to_string(),
+        });
+        report.proposals.push(Proposal {
+            kind: "deviation".into(),
+            step: step.to_string(),
+            command: String::new(),
+            exit_code: None,
+            output: String::new(),
+            answer: Some(OperatorAnswer {
+                action: kind.to_string(),
+                reason: reason.to_string(),
+                escalate: None,
+            }),
+            summary: format!("\"{step}\" was {kind}: {reason}"),
+        });
+    }
+}
