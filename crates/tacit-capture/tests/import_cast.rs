@@ -188,6 +188,8 @@ fn recorded_run() -> (RunMeta, Vec<Event>) {
         tacit_version: "0.1.0".into(),
         cols: 120,
         rows: 40,
+        sop_id: None,
+        sop_version: None,
     };
     let cmds: [(&str, &str, i64, i64); 6] = [
         ("cd /srv/web", "", 1_250, 3),

@@ -74,6 +74,12 @@ enum Command {
     Export(sop_cmd::ExportArgs),
     /// Run an SOP: tacit leads, step by step, in a real shell.
     Run(run_cmd::RunArgs),
+    /// What runs proposed to an SOP's owner (new edge cases, deviations).
+    Proposals {
+        sop: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Read an SOP back from Markdown as a new version.
     Import {
         #[command(subcommand)]
@@ -149,6 +155,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&paths, args),
         Command::Draft(args) => sop_cmd::draft(&paths, args),
         Command::Run(args) => run_cmd::run(&paths, args),
+        Command::Proposals { sop, json } => sop_cmd::proposals(&paths, sop, json),
         Command::Show(args) => sop_cmd::show(&paths, args),
         Command::Export(args) => sop_cmd::export(&paths, args),
         Command::Import {

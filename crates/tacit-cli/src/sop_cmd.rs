@@ -291,3 +291,34 @@ pub fn import_sop(paths: &Paths, file: PathBuf) -> Result<ExitCode> {
         Ok(ExitCode::SUCCESS)
     })
 }
+
+/// `tacit proposals SOP`: what runs proposed, waiting for the owner.
+pub fn proposals(paths: &Paths, sop: String, json: bool) -> Result<ExitCode> {
+    let rt = crate::runtime()?;
+    rt.block_on(async {
+        let store = SqliteStore::open(&paths.db).await?;
+        let list = store.proposals(&sop).await?;
+        if json {
+            let docs: Vec<serde_json::Value> = list
+                .iter()
+                .map(|p| {
+                    serde_json::json!({
+                        "id": p.id, "sop_id": p.sop_id, "sop_version": p.sop_version, "run_id": p.run_id,
+                        "kind": p.kind, "summary": p.summary, "status": p.status,
+                        "created_at_ms": p.created_at_ms,
+                        "evidence": serde_json::from_str::<serde_json::Value>(&p.body).unwrap_or_default(),
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&docs)?);
+        } else if list.is_empty() {
+            println!("No proposals for {sop}.");
+        } else {
+            for p in &list {
+                println!("{}  {}  {}  (run {}, v{})", p.status, p.kind, p.summary, tacit_capture::session::short_id(&p.run_id), p.sop_version);
+            }
+        }
+        store.close().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}

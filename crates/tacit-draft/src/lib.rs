@@ -520,8 +520,8 @@ pub fn generalize_fix(commands: &mut [String], outputs: &[&str]) {
             continue;
         }
         let source = format!("$({})", commands[j]);
-        for k in j + 1..commands.len() {
-            let replaced: Vec<String> = commands[k]
+        for later in commands.iter_mut().skip(j + 1) {
+            let replaced: Vec<String> = later
                 .split(' ')
                 .map(|w| {
                     if w == value {
@@ -531,7 +531,7 @@ pub fn generalize_fix(commands: &mut [String], outputs: &[&str]) {
                     }
                 })
                 .collect();
-            commands[k] = replaced.join(" ");
+            *later = replaced.join(" ");
         }
     }
 }

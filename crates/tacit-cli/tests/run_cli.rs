@@ -1,0 +1,306 @@
+//! `tacit run`: a teammate runs the SOP drafted from a recording, on fresh
+//! copies of the deploy-webapp scenario (issue "Run").
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use support::*;
+
+/// Records SESSION.md and drafts the SOP; returns the world.
+fn drafted() -> World {
+    let world = World::new();
+    let scenario = world.scenario();
+    let mut t = world.record("deploy-web", "bash", &scenario, &[]);
+    play_session(&mut t, &[]);
+    t.line("exit");
+    assert!(t.wait().success());
+    let out = world.tacit(&["draft", "deploy-web"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    world
+}
+
+/// A fresh copy of the scenario, in its own folder.
+fn fresh(world: &World, name: &str) -> PathBuf {
+    let dir = world.dir.path().join(name);
+    let setup = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/deploy-webapp/setup.sh");
+    let ok = Command::new("bash")
+        .arg(setup)
+        .arg(&dir)
+        .env("HOME", world.home())
+        .output()
+        .unwrap();
+    assert!(ok.status.success());
+    dir
+}
+
+fn run_yes(world: &World, cwd: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["run", "deploy-web", "--yes", "--shell", "bash"];
+    args.extend_from_slice(extra);
+    Command::new(tacit_bin())
+        .args(&args)
+        .current_dir(cwd)
+        .env("TACIT_DB", world.db())
+        .env("HOME", world.home())
+        .env("TACIT_CONFIG", world.dir.path().join("config.toml"))
+        .env("NO_COLOR", "1")
+        .env_remove("TACIT_SOCKET")
+        .env_remove("TACIT_RUN_ID")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn guided_runs(world: &World) -> Vec<serde_json::Value> {
+    let out = world.tacit(&["runs", "--json"]);
+    let runs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    runs.as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["sop_id"] == "deploy-web")
+        .cloned()
+        .collect()
+}
+
+fn outcome_of(run: &serde_json::Value) -> String {
+    run["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "outcome")
+        .map(|e| e["outcome"].as_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_lock_rule_is_shown_with_its_reason_applied_and_the_run_succeeds_in_a_pty() {
+    let world = drafted();
+    let dir = fresh(&world, "run-here");
+    let cmd = pty_process::blocking::Command::new(tacit_bin())
+        .args([
+            "run",
+            "deploy-web",
+            "--param",
+            "version=1.4.2",
+            "--shell",
+            "bash",
+        ])
+        .current_dir(&dir)
+        .env("TACIT_DB", world.db())
+        .env("HOME", world.home())
+        .env("TACIT_CONFIG", world.dir.path().join("config.toml"))
+        .env("TERM", "xterm-256color")
+        .env_remove("TACIT_SOCKET")
+        .env_remove("TACIT_RUN_ID");
+    let mut t = Term::spawn(cmd);
+    for step in [
+        "Pull the latest code",
+        "Build the release",
+        "Run database migrations",
+    ] {
+        t.expect(step);
+        t.expect("[a]bort > ");
+        t.line("r");
+    }
+    t.expect("known situation: migration lock held");
+    t.expect(REASON);
+    t.expect("apply this rule? [Y/n]");
+    t.line("y");
+    t.expect("migrations complete");
+    t.expect("Release the new version");
+    t.expect("[a]bort > ");
+    t.line("r");
+    t.expect("healthy: version 1.4.2");
+    t.expect("succeeded");
+    assert!(t.wait().success());
+
+    let runs = guided_runs(&world);
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["sop_version"], 1);
+    let run = world.run_json(runs[0]["id"].as_str().unwrap());
+    assert_eq!(outcome_of(&run), "succeeded");
+    let events = run["events"].as_array().unwrap();
+    let applied = events
+        .iter()
+        .find(|e| e["kind"] == "rule_applied")
+        .expect("rule applied");
+    assert_eq!(applied["step"], "Run database migrations");
+    let steps: Vec<&str> = events
+        .iter()
+        .filter(|e| e["kind"] == "step")
+        .map(|e| e["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "Pull the latest code",
+            "Build the release",
+            "Run database migrations",
+            "Release the new version"
+        ]
+    );
+    // The lock really is gone, and the release is live.
+    assert!(!dir.join("state/migrate.lock").exists());
+    assert!(dir.join("current").exists());
+}
+
+#[test]
+fn an_unknown_failure_stops_unattended_runs_and_stores_a_proposal() {
+    let world = drafted();
+    let dir = fresh(&world, "wrong-version");
+    // A variant the SOP never saw: health reports another version.
+    let health = dir.join("app/deploy/health.sh");
+    let script = std::fs::read_to_string(&health).unwrap();
+    std::fs::write(
+        &health,
+        script.replace("got=$(cat \"$root/current/VERSION\")", "got=1.3.9"),
+    )
+    .unwrap();
+    // (`git pull` does not touch health.sh, so the local edit survives it.)
+
+    let out = run_yes(&world, &dir, &["--param", "version=1.4.2"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(12),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("does not cover this"), "{stdout}");
+    assert!(stdout.contains("proposal"), "{stdout}");
+
+    let props = world.tacit(&["proposals", "deploy-web", "--json"]);
+    let props: serde_json::Value = serde_json::from_slice(&props.stdout).unwrap();
+    let p = &props.as_array().unwrap()[0];
+    assert_eq!(p["kind"], "edge_case");
+    assert_eq!(p["status"], "pending");
+    assert!(
+        p["evidence"]["output"]
+            .as_str()
+            .unwrap()
+            .contains("unhealthy: running 1.3.9, expected 1.4.2"),
+        "{p}"
+    );
+    assert_eq!(p["evidence"]["exit_code"], 1);
+    let run = world.run_json(guided_runs(&world)[0]["id"].as_str().unwrap());
+    assert_eq!(outcome_of(&run), "unresolved");
+}
+
+#[test]
+fn a_lock_held_by_a_live_process_takes_the_escalation_path() {
+    let world = drafted();
+    let dir = fresh(&world, "live-lock");
+    let mut sleeper = Command::new("sleep").arg("300").spawn().unwrap();
+    std::fs::write(dir.join("state/migrate.lock"), sleeper.id().to_string()).unwrap();
+    let out = run_yes(&world, &dir, &["--param", "version=1.4.2"]);
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(11), "{stdout}");
+    assert!(stdout.contains("escalated"), "{stdout}");
+    assert!(stdout.contains("database on-call"), "{stdout}");
+    // The live lock was left alone.
+    assert!(dir.join("state/migrate.lock").exists());
+    let run = world.run_json(guided_runs(&world)[0]["id"].as_str().unwrap());
+    assert_eq!(outcome_of(&run), "escalated");
+}
+
+#[test]
+fn unattended_success_dry_run_and_missing_parameters() {
+    let world = drafted();
+    let dir = fresh(&world, "yes");
+    let out = run_yes(&world, &dir, &["--param", "version=1.4.2"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let missing = run_yes(&world, &dir, &[]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("--param version="));
+
+    let dry = world.tacit(&["run", "deploy-web", "--dry-run", "--param", "version=2.0.1"]);
+    assert!(dry.status.success());
+    insta::assert_snapshot!("deploy_web_dry_run", String::from_utf8_lossy(&dry.stdout));
+}
+
+#[test]
+fn an_unknown_failure_asks_the_operator_and_their_answer_becomes_the_proposal() {
+    let world = drafted();
+    let dir = fresh(&world, "ask");
+    let health = dir.join("app/deploy/health.sh");
+    let script = std::fs::read_to_string(&health).unwrap();
+    std::fs::write(
+        &health,
+        script.replace("got=$(cat \"$root/current/VERSION\")", "got=1.3.9"),
+    )
+    .unwrap();
+    let cmd = pty_process::blocking::Command::new(tacit_bin())
+        .args([
+            "run",
+            "deploy-web",
+            "--param",
+            "version=1.4.2",
+            "--shell",
+            "bash",
+        ])
+        .current_dir(&dir)
+        .env("TACIT_DB", world.db())
+        .env("HOME", world.home())
+        .env("TACIT_CONFIG", world.dir.path().join("config.toml"))
+        .env("TERM", "xterm-256color")
+        .env_remove("TACIT_SOCKET")
+        .env_remove("TACIT_RUN_ID");
+    let mut t = Term::spawn(cmd);
+    for _ in 0..3 {
+        t.expect("[a]bort > ");
+        t.line("r");
+    }
+    t.expect("apply this rule? [Y/n]");
+    t.line("");
+    t.expect("[a]bort > ");
+    t.line("r");
+    t.expect("the SOP does not cover this");
+    t.expect("what did you do: ");
+    t.line("Restarted the app so it reads the new VERSION file");
+    t.expect("why (the principle): ");
+    t.line("The running process caches the version at start");
+    t.expect("escalate when (optional): ");
+    t.line("");
+    t.expect("failed");
+    assert_eq!(t.wait().code(), Some(10));
+
+    let props = world.tacit(&["proposals", "deploy-web", "--json"]);
+    let props: serde_json::Value = serde_json::from_slice(&props.stdout).unwrap();
+    let p = &props.as_array().unwrap()[0];
+    assert_eq!(
+        p["evidence"]["answer"]["action"],
+        "Restarted the app so it reads the new VERSION file"
+    );
+    assert_eq!(
+        p["evidence"]["answer"]["reason"],
+        "The running process caches the version at start"
+    );
+    assert!(
+        p["evidence"]["step"]
+            .as_str()
+            .unwrap()
+            .contains("Check health")
+    );
+    let run = world.run_json(guided_runs(&world)[0]["id"].as_str().unwrap());
+    assert_eq!(outcome_of(&run), "failed");
+    // The answer is on the record of the run, linked to the failed command.
+    assert!(
+        run["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "answer")
+    );
+}
