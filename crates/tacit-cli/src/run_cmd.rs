@@ -407,7 +407,17 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
     };
     let journal = JournalWriter::create(&paths.journal_dir(), &meta)?;
     let journal_path = journal.path().to_path_buf();
-    let mut sink = JournalSink::new(journal, redactor);
+    let secrets: Vec<(String, String)> = sop
+        .parameters
+        .iter()
+        .filter(|p| p.secret)
+        .filter_map(|p| {
+            params
+                .get(&p.name)
+                .map(|v| (v.clone(), p.name.replace('_', "-")))
+        })
+        .collect();
+    let mut sink = JournalSink::new(journal, redactor).with_secrets(secrets);
     let style = Style::stdout();
     println!(
         "{} {} version {} (run {})",

@@ -12,6 +12,9 @@ pub struct JournalSink {
     redactor: Redactor,
     next_seq: u64,
     warned: bool,
+    /// Values known to be secret (a guided run's secret parameters), with
+    /// the name their marker gets. Patterns cannot know these.
+    secrets: Vec<(String, String)>,
 }
 
 impl JournalSink {
@@ -21,7 +24,15 @@ impl JournalSink {
             redactor,
             next_seq: 1,
             warned: false,
+            secrets: Vec::new(),
         }
+    }
+
+    /// Also replace these literal values (`(value, name)`) wherever they
+    /// appear, before the pattern rules run.
+    pub fn with_secrets(mut self, secrets: Vec<(String, String)>) -> Self {
+        self.secrets = secrets.into_iter().filter(|(v, _)| !v.is_empty()).collect();
+        self
     }
 
     /// Closes the journal. On a full disk it tries a few more times, since
@@ -44,7 +55,15 @@ impl JournalSink {
 
 impl EventSink for JournalSink {
     fn record(&mut self, mut body: EventBody) -> Recorded {
-        body.map_text(&|s| self.redactor.redact(s).into_owned());
+        body.map_text(&|s| {
+            let mut text = s.to_string();
+            for (value, name) in &self.secrets {
+                if text.contains(value.as_str()) {
+                    text = text.replace(value.as_str(), &format!("[REDACTED:{name}]"));
+                }
+            }
+            self.redactor.redact(&text).into_owned()
+        });
         let event = Event {
             seq: self.next_seq,
             at_ms: now_ms(),
