@@ -38,6 +38,17 @@ async fn store_run(paths: &Paths, mut run: ImportedRun) -> Result<ImportedRun> {
     let store = crate::runs::open_synced(paths).await?;
     store.upsert_run(&run.meta).await?;
     store.append_events(&run.meta.id, &run.events).await?;
+    // Sealed as imported: later edits to the stored events are detectable.
+    let mut link = tacit_store::chain::genesis(&run.meta.id);
+    let links: Vec<(u64, String)> = run
+        .events
+        .iter()
+        .map(|e| {
+            link = tacit_store::chain::link(&link, e);
+            (e.seq, link.clone())
+        })
+        .collect();
+    store.set_event_hashes(&run.meta.id, &links).await?;
     store.close().await;
     Ok(run)
 }

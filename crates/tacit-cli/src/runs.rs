@@ -34,7 +34,11 @@ pub enum RunsCommand {
         #[arg(long)]
         full: bool,
     },
-    /// Write a run as JSON or as an asciinema v2 cast.
+    /// Check a run's hash chain: exits 1 when any event was changed,
+    /// removed or reordered after it was recorded.
+    Verify { id: String },
+    /// Write a run as JSON (with each event's hash link: evidence for a
+    /// change ticket) or as an asciinema v2 cast.
     Export {
         id: String,
         #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
@@ -81,16 +85,46 @@ pub fn run(paths: &Paths, args: RunsArgs) -> Result<ExitCode> {
                     print!("{}", render::timeline(&meta, &events, &style, max));
                 }
             }
+            Some(RunsCommand::Verify { id }) => {
+                let meta = store.find_run(&id).await?;
+                let events = store.events_with_hashes(&meta.id).await?;
+                let verdict = tacit_store::chain::verify(&meta.id, &events);
+                store.close().await;
+                return Ok(match verdict {
+                    Ok(head) => {
+                        println!("run {}: {} events, hash chain intact (head {head})", meta.id, events.len());
+                        ExitCode::SUCCESS
+                    }
+                    Err(broken) => {
+                        eprintln!("tacit: run {}: {broken}", meta.id);
+                        ExitCode::from(1)
+                    }
+                });
+            }
             Some(RunsCommand::Export { id, format, output }) => {
                 let meta = store.find_run(&id).await?;
-                let events = store.events(&meta.id).await?;
+                let linked = store.events_with_hashes(&meta.id).await?;
+                let events: Vec<tacit_core::Event> = linked.iter().map(|(e, _)| e.clone()).collect();
                 let text = match format {
                     ExportFormat::Json => {
+                        let chain = tacit_store::chain::verify(&meta.id, &linked);
+                        let with_links: Vec<serde_json::Value> = linked
+                            .iter()
+                            .map(|(e, h)| {
+                                let mut v = serde_json::to_value(e).unwrap_or_default();
+                                v["hash"] = serde_json::json!(h);
+                                v
+                            })
+                            .collect();
                         let doc = serde_json::json!({
                             "format": "tacit-run",
                             "format_version": 1,
                             "run": meta,
-                            "events": events,
+                            "chain": match &chain {
+                                Ok(head) => serde_json::json!({"intact": true, "head": head}),
+                                Err(b) => serde_json::json!({"intact": false, "problem": b.to_string()}),
+                            },
+                            "events": with_links,
                         });
                         serde_json::to_string_pretty(&doc)? + "\n"
                     }

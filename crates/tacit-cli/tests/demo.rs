@@ -99,3 +99,41 @@ fn runs_export_writes_a_valid_asciinema_cast_and_json() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no run matches"));
 }
+
+#[test]
+fn a_run_is_tamper_evident() {
+    let world = World::new();
+    let mut t = world.record("evidence", "bash", world.dir.path(), &["--no-ask"]);
+    t.run("echo one");
+    t.run("echo two");
+    t.line("exit");
+    assert!(t.wait().success());
+    let ok = world.tacit(&["runs", "verify", &t.run_id]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("2 events, hash chain intact"));
+    let json = world.tacit(&["runs", "export", &t.run_id, "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["chain"]["intact"], true);
+    assert_eq!(doc["events"][0]["hash"].as_str().unwrap().len(), 64);
+
+    // Someone edits the record afterwards.
+    let edit = std::process::Command::new("sqlite3")
+        .arg(world.db())
+        .arg("UPDATE events SET body = replace(body, 'echo one', 'echo 1') WHERE seq = 1")
+        .status();
+    match edit {
+        Ok(s) => assert!(s.success()),
+        Err(_) if std::env::var("CI").as_deref() != Ok("true") => {
+            eprintln!("SKIPPED: sqlite3 is not installed");
+            return;
+        }
+        Err(e) => panic!("sqlite3 is needed under CI=true: {e}"),
+    }
+    let bad = world.tacit(&["runs", "verify", &t.run_id]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("event #1 does not match its hash"));
+}

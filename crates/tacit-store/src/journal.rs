@@ -27,9 +27,19 @@ const RESERVE_BYTES: u64 = 8 * 1024 * 1024;
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Line {
-    Run { run: RunMeta },
-    Event { event: Event },
-    End { status: RunStatus, ended_at_ms: i64 },
+    Run {
+        run: RunMeta,
+    },
+    Event {
+        event: Event,
+        /// The event's link in the run's hash chain.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hash: Option<String>,
+    },
+    End {
+        status: RunStatus,
+        ended_at_ms: i64,
+    },
 }
 
 pub fn journal_path(dir: &Path, run_id: &str) -> PathBuf {
@@ -43,6 +53,8 @@ pub struct JournalWriter {
     len: u64,
     /// Lines not yet written because a write failed.
     pending: Vec<Vec<u8>>,
+    /// The last link of the hash chain.
+    chain: String,
 }
 
 impl JournalWriter {
@@ -68,6 +80,7 @@ impl JournalWriter {
             path,
             len: 0,
             pending: Vec::new(),
+            chain: crate::chain::genesis(&meta.id),
         };
         w.push_line(&Line::Run { run: meta.clone() })?;
         w.sync()?;
@@ -86,8 +99,10 @@ impl JournalWriter {
     /// Appends one event and syncs it to disk. On failure the event is kept
     /// in memory and written before the next one.
     pub fn append(&mut self, event: &Event) -> Result<(), StoreError> {
+        self.chain = crate::chain::link(&self.chain, event);
         self.push_line(&Line::Event {
             event: event.clone(),
+            hash: Some(self.chain.clone()),
         })?;
         self.sync()
     }
@@ -137,6 +152,8 @@ impl JournalWriter {
 pub struct JournalContents {
     pub meta: RunMeta,
     pub events: Vec<Event>,
+    /// Each event's hash-chain link, as written.
+    pub hashes: Vec<Option<String>>,
     /// The closing line, if the run ended on its own.
     pub end: Option<(RunStatus, i64)>,
     /// Lines that could not be read (a torn last line after a crash).
@@ -150,6 +167,7 @@ pub fn read_journal(path: &Path) -> Result<JournalContents, StoreError> {
     let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut meta = None;
     let mut events = Vec::new();
+    let mut hashes = Vec::new();
     let mut end = None;
     let mut skipped = 0;
     for line in BufReader::new(file).split(b'\n') {
@@ -159,7 +177,10 @@ pub fn read_journal(path: &Path) -> Result<JournalContents, StoreError> {
         }
         match serde_json::from_slice::<Line>(&line) {
             Ok(Line::Run { run }) => meta = Some(run),
-            Ok(Line::Event { event }) => events.push(event),
+            Ok(Line::Event { event, hash }) => {
+                events.push(event);
+                hashes.push(hash);
+            }
             Ok(Line::End {
                 status,
                 ended_at_ms,
@@ -172,6 +193,7 @@ pub fn read_journal(path: &Path) -> Result<JournalContents, StoreError> {
     Ok(JournalContents {
         meta,
         events,
+        hashes,
         end,
         skipped_lines: skipped,
         bytes,

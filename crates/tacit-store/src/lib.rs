@@ -10,6 +10,7 @@
 //! [`sync_journals`] brings the store up to date with the journals, and is
 //! how a run whose recorder was killed becomes an `interrupted` run.
 
+pub mod chain;
 pub mod journal;
 mod sqlite;
 
@@ -95,6 +96,17 @@ pub trait Store {
     /// A run by full id, by a unique prefix or suffix of it, or `latest`.
     fn find_run(&self, id: &str) -> impl Future<Output = Result<RunMeta, StoreError>>;
     fn events(&self, run_id: &str) -> impl Future<Output = Result<Vec<Event>, StoreError>>;
+    /// Records events' hash-chain links (`(seq, link)`).
+    fn set_event_hashes(
+        &self,
+        run_id: &str,
+        links: &[(u64, String)],
+    ) -> impl Future<Output = Result<(), StoreError>>;
+    /// Events with their stored links, in order.
+    fn events_with_hashes(
+        &self,
+        run_id: &str,
+    ) -> impl Future<Output = Result<Vec<(Event, Option<String>)>, StoreError>>;
 
     /// Stores `body` (an SOP as JSON) as the next version of `sop_id` and
     /// returns that version number. Versions are immutable: this never
@@ -245,6 +257,13 @@ pub async fn import_journal<S: Store + JournalBookkeeping>(
     }
     store.upsert_run(&meta).await?;
     store.append_events(&meta.id, &journal.events).await?;
+    let links: Vec<(u64, String)> = journal
+        .events
+        .iter()
+        .zip(&journal.hashes)
+        .filter_map(|(e, h)| h.clone().map(|h| (e.seq, h)))
+        .collect();
+    store.set_event_hashes(&meta.id, &links).await?;
     store.set_journal_bytes(&meta.id, journal.bytes).await?;
     Ok(true)
 }

@@ -265,6 +265,49 @@ impl Store for SqliteStore {
         rows.iter().map(sop_from_row).collect()
     }
 
+    async fn set_event_hashes(
+        &self,
+        run_id: &str,
+        links: &[(u64, String)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for (seq, hash) in links {
+            // A link, once set, is never overwritten: that is what makes an
+            // edit detectable.
+            sqlx::query("UPDATE events SET hash = ? WHERE run_id = ? AND seq = ? AND hash IS NULL")
+                .bind(hash)
+                .bind(run_id)
+                .bind(*seq as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn events_with_hashes(
+        &self,
+        run_id: &str,
+    ) -> Result<Vec<(Event, Option<String>)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT seq, at_ms, body, hash FROM events WHERE run_id = ? ORDER BY seq")
+                .bind(run_id)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|row| {
+                let body: String = row.try_get("body")?;
+                let event = Event {
+                    seq: row.try_get::<i64, _>("seq")? as u64,
+                    at_ms: row.try_get("at_ms")?,
+                    body: serde_json::from_str(&body)
+                        .map_err(|e| StoreError::Corrupt(format!("event body: {e}")))?,
+                };
+                Ok((event, row.try_get("hash")?))
+            })
+            .collect()
+    }
+
     async fn add_proposal(&self, p: &Proposal) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO proposals (id, sop_id, sop_version, run_id, kind, summary, body, status, created_at_ms) \
