@@ -207,6 +207,10 @@ pub fn timeline(meta: &RunMeta, events: &[Event], style: &Style, max_lines: usiz
                 "        {} \"{step}\" {what}: {reason}\n",
                 style.yellow("deviation:")
             )),
+            EventBody::StepDone { title, status } => out.push_str(&format!(
+                "        {} {title}: {status}\n",
+                style.dim("step done:")
+            )),
             EventBody::Outcome { outcome, summary } => out.push_str(&format!(
                 "\n  {} {summary}\n",
                 style.bold(&format!("outcome: {outcome}"))

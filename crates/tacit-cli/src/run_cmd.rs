@@ -46,6 +46,10 @@ pub struct RunArgs {
     /// The shell to run the steps in (default: $SHELL).
     #[arg(long, value_parser = ["bash", "zsh", "fish"])]
     pub shell: Option<String>,
+    /// Continue the last interrupted run of this SOP (a killed process, a
+    /// closed terminal) from its first unfinished step.
+    #[arg(long)]
+    pub resume: bool,
     /// Seconds a single command may take.
     #[arg(long, default_value_t = 3600)]
     pub timeout: u64,
@@ -364,13 +368,50 @@ impl Operator for TerminalOperator {
     }
 }
 
+/// The interrupted run `--resume` continues: its meta, the steps it
+/// finished, and the SOP version it followed.
+async fn interrupted_run(store: &SqliteStore, sop_id: &str) -> Result<(RunMeta, Vec<String>)> {
+    let candidates = store.list_runs(Some(sop_id)).await?;
+    let Some(run) = candidates.into_iter().find(|r| {
+        r.meta.sop_id.as_deref() == Some(sop_id) && r.meta.status == RunStatus::Interrupted
+    }) else {
+        bail!(
+            "there is no interrupted run of {sop_id} to resume (see `tacit runs --name {sop_id}`)"
+        );
+    };
+    let events = store.events(&run.meta.id).await?;
+    if events
+        .iter()
+        .any(|e| matches!(e.body, tacit_core::EventBody::Outcome { .. }))
+    {
+        bail!(
+            "run {} already ended; start a new one",
+            short_id(&run.meta.id)
+        );
+    }
+    let done = events
+        .iter()
+        .filter_map(|e| match &e.body {
+            tacit_core::EventBody::StepDone { title, .. } => Some(title.clone()),
+            _ => None,
+        })
+        .collect();
+    Ok((run.meta, done))
+}
+
 pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
     let rt = crate::runtime()?;
-    let sop = rt.block_on(async {
-        let store = SqliteStore::open(&paths.db).await?;
-        let sop = crate::sop_cmd::load_sop(&store, &args.sop, None).await;
+    let (sop, resumed) = rt.block_on(async {
+        let store = crate::runs::open_synced(paths).await?;
+        let resumed = if args.resume {
+            Some(interrupted_run(&store, &args.sop).await?)
+        } else {
+            None
+        };
+        let version = resumed.as_ref().and_then(|(m, _)| m.sop_version);
+        let sop = crate::sop_cmd::load_sop(&store, &args.sop, version).await;
         store.close().await;
-        sop
+        sop.map(|s| (s, resumed))
     })?;
     let params = parse_params(&sop, &args.params, args.yes)?;
     if args.dry_run {
@@ -387,26 +428,6 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
     let program = find_program(&shell_name)
         .or_else(|| find_program(kind.name()))
         .with_context(|| format!("{} is not installed", kind.name()))?;
-    let cwd = std::env::current_dir()?;
-    let meta = RunMeta {
-        id: uuid::Uuid::now_v7().to_string(),
-        name: sop.id.clone(),
-        shell: kind.name().into(),
-        started_at_ms: now_ms(),
-        ended_at_ms: None,
-        status: RunStatus::Recording,
-        host: tacit_store::hostname(),
-        user: tacit_core::current_user(),
-        start_cwd: cwd.display().to_string(),
-        recorder_pid: Some(std::process::id()),
-        tacit_version: env!("CARGO_PKG_VERSION").into(),
-        cols: 100,
-        rows: 30,
-        sop_id: Some(sop.id.clone()),
-        sop_version: Some(sop.version),
-    };
-    let journal = JournalWriter::create(&paths.journal_dir(), &meta)?;
-    let journal_path = journal.path().to_path_buf();
     let secrets: Vec<(String, String)> = sop
         .parameters
         .iter()
@@ -417,7 +438,52 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
                 .map(|v| (v.clone(), p.name.replace('_', "-")))
         })
         .collect();
-    let mut sink = JournalSink::new(journal, redactor).with_secrets(secrets);
+    let (meta, mut sink, done_before, cwd) = match resumed {
+        Some((meta, done)) => {
+            let path = tacit_store::journal::journal_path(&paths.journal_dir(), &meta.id);
+            let (journal, next) = JournalWriter::reopen(&path).with_context(|| {
+                format!("cannot reopen the journal of run {}", short_id(&meta.id))
+            })?;
+            let sink = JournalSink::new(journal, redactor)
+                .with_secrets(secrets)
+                .starting_at(next);
+            let cwd = std::path::PathBuf::from(&meta.start_cwd);
+            (meta, sink, done, cwd)
+        }
+        None => {
+            let cwd = std::env::current_dir()?;
+            let meta = RunMeta {
+                id: uuid::Uuid::now_v7().to_string(),
+                name: sop.id.clone(),
+                shell: kind.name().into(),
+                started_at_ms: now_ms(),
+                ended_at_ms: None,
+                status: RunStatus::Recording,
+                host: tacit_store::hostname(),
+                user: tacit_core::current_user(),
+                start_cwd: cwd.display().to_string(),
+                recorder_pid: Some(std::process::id()),
+                tacit_version: env!("CARGO_PKG_VERSION").into(),
+                cols: 100,
+                rows: 30,
+                sop_id: Some(sop.id.clone()),
+                sop_version: Some(sop.version),
+            };
+            let journal = JournalWriter::create(&paths.journal_dir(), &meta)?;
+            let sink = JournalSink::new(journal, redactor).with_secrets(secrets);
+            (meta, sink, Vec::new(), cwd)
+        }
+    };
+    if !done_before.is_empty() || args.resume {
+        use tacit_capture::session::EventSink;
+        sink.record(tacit_core::EventBody::Note {
+            text: format!(
+                "resumed by {} after an interruption",
+                tacit_core::current_user()
+            ),
+        });
+    }
+    let journal_path = sink.journal.path().to_path_buf();
     let style = Style::stdout();
     println!(
         "{} {} version {} (run {})",
@@ -452,6 +518,7 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
             operator: &mut operator,
             start_dir: cwd.display().to_string(),
             command_timeout: Duration::from_secs(args.timeout),
+            done_before: done_before.clone(),
         };
         let report = runner.run().await;
         shell.close().await;

@@ -28,6 +28,12 @@ impl JournalSink {
         }
     }
 
+    /// Continue numbering after `seq` events already in the journal.
+    pub fn starting_at(mut self, next_seq: u64) -> Self {
+        self.next_seq = next_seq;
+        self
+    }
+
     /// Also replace these literal values (`(value, name)`) wherever they
     /// appear, before the pattern rules run.
     pub fn with_secrets(mut self, secrets: Vec<(String, String)>) -> Self {

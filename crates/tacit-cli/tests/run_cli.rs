@@ -304,3 +304,133 @@ fn an_unknown_failure_asks_the_operator_and_their_answer_becomes_the_proposal() 
             .any(|e| e["kind"] == "answer")
     );
 }
+
+#[test]
+fn resume_continues_a_killed_run_from_its_first_unfinished_step() {
+    let world = drafted();
+    let dir = fresh(&world, "resume");
+    // The build hangs while this file exists: the run gets killed there.
+    let gate = world.dir.path().join("slow-build");
+    std::fs::write(&gate, "").unwrap();
+    let build = dir.join("app/deploy/build.sh");
+    let script = std::fs::read_to_string(&build).unwrap();
+    std::fs::write(
+        &build,
+        script.replacen(
+            "set -e\n",
+            &format!(
+                "set -e\nwhile [ -e {} ]; do sleep 0.1; done\n",
+                gate.display()
+            ),
+            1,
+        ),
+    )
+    .unwrap();
+
+    let mut child = Command::new(tacit_bin())
+        .args([
+            "run",
+            "deploy-web",
+            "--yes",
+            "--shell",
+            "bash",
+            "--param",
+            "version=1.4.2",
+        ])
+        .current_dir(&dir)
+        .env("TACIT_DB", world.db())
+        .env("HOME", world.home())
+        .env("TACIT_CONFIG", world.dir.path().join("config.toml"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the build step has started, then kill the runner.
+    let journal_dir = world.journal_dir();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let started = std::fs::read_dir(&journal_dir)
+            .map(|d| {
+                d.flatten().any(|e| {
+                    std::fs::read_to_string(e.path()).is_ok_and(|t| {
+                        t.contains("\"step_done\"")
+                            && t.contains("Pull the latest code")
+                            && t.contains("Build the release")
+                    })
+                })
+            })
+            .unwrap_or(false);
+        if started {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never reached the build"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::fs::remove_file(&gate).unwrap();
+
+    let out = Command::new(tacit_bin())
+        .args([
+            "run",
+            "deploy-web",
+            "--resume",
+            "--yes",
+            "--shell",
+            "bash",
+            "--param",
+            "version=1.4.2",
+        ])
+        .current_dir(world.dir.path())
+        .env("TACIT_DB", world.db())
+        .env("HOME", world.home())
+        .env("TACIT_CONFIG", world.dir.path().join("config.toml"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("Pull the latest code (done before the interruption)"),
+        "{stdout}"
+    );
+
+    // One run, continued: the pull ran once, everything after it ran once.
+    let runs = guided_runs(&world);
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let run = world.run_json(runs[0]["id"].as_str().unwrap());
+    assert_eq!(outcome_of(&run), "succeeded");
+    assert_eq!(run["run"]["status"], "completed");
+    let cmds: Vec<&str> = commands(&run)
+        .iter()
+        .map(|c| c["command"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        cmds.iter().filter(|c| **c == "git pull").count(),
+        1,
+        "{cmds:?}"
+    );
+    assert_eq!(
+        cmds.iter()
+            .filter(|c| c.starts_with("./deploy/release.sh"))
+            .count(),
+        1,
+        "{cmds:?}"
+    );
+    assert!(dir.join("current").exists());
+    // The chain holds across the interruption.
+    let verify = world.tacit(&["runs", "verify", runs[0]["id"].as_str().unwrap()]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}

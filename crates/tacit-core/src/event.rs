@@ -118,6 +118,12 @@ pub enum EventBody {
         what: String,
         reason: String,
     },
+    /// A guided run finished a step (`status`: ok, rule applied, edited,
+    /// skipped, done by hand). `--resume` starts after the last of these.
+    StepDone {
+        title: String,
+        status: String,
+    },
     /// How a guided run ended: succeeded, failed, aborted, escalated or
     /// unresolved.
     Outcome {
@@ -141,6 +147,7 @@ impl EventBody {
             EventBody::RuleApplied { .. } => "rule_applied",
             EventBody::Deviation { .. } => "deviation",
             EventBody::Outcome { .. } => "outcome",
+            EventBody::StepDone { .. } => "step_done",
         }
     }
 
@@ -175,6 +182,10 @@ impl EventBody {
                 *step = f(step);
                 *what = f(what);
                 *reason = f(reason);
+            }
+            EventBody::StepDone { title, status } => {
+                *title = f(title);
+                *status = f(status);
             }
             EventBody::Outcome { outcome, summary } => {
                 *outcome = f(outcome);

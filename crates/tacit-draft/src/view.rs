@@ -116,7 +116,8 @@ pub fn view(run: &RunInput) -> RunView {
             EventBody::Warning { .. }
             | EventBody::RuleApplied { .. }
             | EventBody::Deviation { .. }
-            | EventBody::Outcome { .. } => {}
+            | EventBody::Outcome { .. }
+            | EventBody::StepDone { .. } => {}
         }
     }
     RunView {

@@ -129,6 +129,8 @@ pub enum StepStatus {
     DoneByHand,
     Failed,
     NotRun,
+    /// Finished by the run this one resumes.
+    DoneEarlier,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -169,6 +171,8 @@ pub struct Runner<'a> {
     /// The folder the procedure starts in.
     pub start_dir: String,
     pub command_timeout: Duration,
+    /// Steps an interrupted run already finished (`--resume`): not run again.
+    pub done_before: Vec<String>,
 }
 
 enum Handled {
@@ -432,6 +436,15 @@ impl Runner<'_> {
         }
         let total = sop.steps.len();
         for (i, step) in sop.steps.iter().enumerate() {
+            if self.done_before.contains(&step.title) {
+                self.operator.say(&format!(
+                    "step {}: {} (done before the interruption)",
+                    i + 1,
+                    step.title
+                ));
+                report.steps[i].status = StepStatus::DoneEarlier;
+                continue;
+            }
             let commands: Vec<String> =
                 step.commands.iter().map(|c| fill(c, self.params)).collect();
             self.sink.record(EventBody::Step {
@@ -455,11 +468,13 @@ impl Runner<'_> {
                 Choice::Skip { reason } => {
                     self.deviation(&step.title, "skipped", &reason, report);
                     report.steps[i].status = StepStatus::Skipped;
+                    self.step_done(&step.title, "skipped");
                     continue;
                 }
                 Choice::DoneByHand { reason } => {
                     self.deviation(&step.title, "done by hand", &reason, report);
                     report.steps[i].status = StepStatus::DoneByHand;
+                    self.step_done(&step.title, "done by hand");
                     continue;
                 }
                 Choice::Edit { command, reason } => {
@@ -501,6 +516,7 @@ impl Runner<'_> {
                     }
                 }
             }
+            self.step_done(&step.title, &format!("{status:?}").to_lowercase());
             report.steps[i].status = status;
             report.steps[i].duration_ms = started.elapsed().as_millis() as i64;
         }
@@ -523,6 +539,13 @@ impl Runner<'_> {
             }
         }
         Ok(None)
+    }
+
+    fn step_done(&mut self, title: &str, status: &str) {
+        self.sink.record(EventBody::StepDone {
+            title: title.to_string(),
+            status: status.to_string(),
+        });
     }
 
     fn deviation(&mut self, step: &str, kind: &str, reason: &str, report: &mut Report) {

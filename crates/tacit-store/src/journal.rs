@@ -87,6 +87,37 @@ impl JournalWriter {
         Ok(w)
     }
 
+    /// Opens the journal of an interrupted run to go on writing it. Returns
+    /// the writer and the next sequence number. A torn last line is cut off.
+    pub fn reopen(path: &Path) -> Result<(JournalWriter, u64), StoreError> {
+        let contents = read_journal(path)?;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|e| StoreError::io(path, e))?;
+        let bytes = std::fs::read(path).map_err(|e| StoreError::io(path, e))?;
+        let len = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) as u64;
+        file.set_len(len).map_err(|e| StoreError::io(path, e))?;
+        let chain = contents
+            .hashes
+            .iter()
+            .rev()
+            .find_map(Clone::clone)
+            .unwrap_or_else(|| crate::chain::genesis(&contents.meta.id));
+        let next = contents.events.last().map_or(1, |e| e.seq + 1);
+        Ok((
+            JournalWriter {
+                file,
+                path: path.to_path_buf(),
+                len,
+                pending: Vec::new(),
+                chain,
+            },
+            next,
+        ))
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
