@@ -229,6 +229,10 @@ fn dry_run(sop: &Sop, params: &BTreeMap<String, String>) {
 struct TerminalOperator {
     yes: bool,
     style: Style,
+    /// For `open a shell here`: the SOP, the shell and the library.
+    sop_id: String,
+    shell: String,
+    db: std::path::PathBuf,
 }
 
 impl TerminalOperator {
@@ -284,7 +288,7 @@ impl Operator for TerminalOperator {
             let prompt = if commands.is_empty() {
                 "  [d]one  [s]kip  [a]bort > "
             } else {
-                "  [r]un  [e]dit  [s]kip  [d]one by hand  [a]bort > "
+                "  [r]un  [e]dit  [s]kip  [d]one by hand  [o]pen a shell  [a]bort > "
             };
             let answer = self.ask(prompt);
             let reason = |me: &Self| {
@@ -322,7 +326,8 @@ impl Operator for TerminalOperator {
                     };
                 }
                 "a" | "abort" => return Choice::Abort,
-                _ => println!("  type r, e, s, d or a"),
+                "o" | "open" | "shell" => return Choice::OpenShell,
+                _ => println!("  type r, e, s, d, o or a"),
             }
         }
     }
@@ -337,6 +342,35 @@ impl Operator for TerminalOperator {
         let _ = rule;
         let a = self.ask("  apply this rule? [Y/n] ");
         !matches!(a.trim(), "n" | "no" | "N")
+    }
+
+    fn open_shell(&mut self, folder: &str) -> Option<(String, String)> {
+        let run_id = uuid::Uuid::now_v7().to_string();
+        println!("  a recorded shell opens in {folder}; `exit` brings you back to this step.");
+        let status = std::process::Command::new(std::env::current_exe().ok()?)
+            .args([
+                "record",
+                &format!("{}-investigation", self.sop_id),
+                "--shell",
+                &self.shell,
+                "--run-id",
+                &run_id,
+            ])
+            .arg("--db")
+            .arg(&self.db)
+            .current_dir(folder)
+            .status();
+        if let Err(e) = status {
+            println!("  could not open a shell: {e}");
+            return None;
+        }
+        let reason = loop {
+            let r = self.ask("  why did you open a shell (one line, kept with the run): ");
+            if !r.trim().is_empty() {
+                break r.trim().to_string();
+            }
+        };
+        Some((format!("investigation run {}", short_id(&run_id)), reason))
     }
 
     fn unknown(&mut self, context: &str, outcome: &CommandOutcome) -> Option<OperatorAnswer> {
@@ -509,6 +543,9 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
         let mut operator = TerminalOperator {
             yes: args.yes,
             style: Style::stdout(),
+            sop_id: sop.id.clone(),
+            shell: kind.name().to_string(),
+            db: paths.db.clone(),
         };
         let runner = Runner {
             sop: &sop,

@@ -434,3 +434,81 @@ fn resume_continues_a_killed_run_from_its_first_unfinished_step() {
         String::from_utf8_lossy(&verify.stderr)
     );
 }
+
+#[test]
+fn open_a_shell_records_what_was_typed_and_deviations_need_a_reason() {
+    let world = drafted();
+    let dir = fresh(&world, "investigate");
+    let cmd = pty_process::blocking::Command::new(tacit_bin())
+        .args([
+            "run",
+            "deploy-web",
+            "--param",
+            "version=1.4.2",
+            "--shell",
+            "bash",
+        ])
+        .current_dir(&dir)
+        .env("TACIT_DB", world.db())
+        .env("HOME", world.home())
+        .env("TACIT_CONFIG", world.dir.path().join("config.toml"))
+        .env("TERM", "xterm-256color")
+        .env_remove("TACIT_SOCKET")
+        .env_remove("TACIT_RUN_ID");
+    let mut t = Term::spawn(cmd);
+    t.expect("[a]bort > ");
+    t.line("o");
+    t.expect("a recorded shell opens in");
+    t.expect(PROMPT);
+    t.run("git log --oneline | head -1");
+    t.line("exit");
+    t.expect("why did you open a shell");
+    t.line("wanted to see what the pull would bring");
+    t.expect("[a]bort > ");
+    t.line("s");
+    t.expect("why (one line");
+    t.line("already pulled by hand");
+    t.expect("[a]bort > ");
+    t.line("a");
+    assert_eq!(t.wait().code(), Some(13));
+
+    let runs = guided_runs(&world);
+    let run = world.run_json(runs[0]["id"].as_str().unwrap());
+    assert_eq!(outcome_of(&run), "aborted");
+    let deviations: Vec<&serde_json::Value> = run["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "deviation")
+        .collect();
+    assert_eq!(deviations.len(), 2, "{deviations:?}");
+    assert!(
+        deviations[0]["what"]
+            .as_str()
+            .unwrap()
+            .starts_with("opened a shell (investigation run")
+    );
+    assert_eq!(
+        deviations[0]["reason"],
+        "wanted to see what the pull would bring"
+    );
+    assert_eq!(deviations[1]["what"], "skipped");
+    assert_eq!(deviations[1]["reason"], "already pulled by hand");
+    // What was typed in the shell is its own recorded run.
+    let list = world.tacit(&["runs", "--name", "deploy-web-investigation", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let inv = world.run_json(list[0]["id"].as_str().unwrap());
+    assert_eq!(commands(&inv)[0]["command"], "git log --oneline | head -1");
+    // Both deviations go to the owner.
+    let props = world.tacit(&["proposals", "deploy-web", "--json"]);
+    let props: serde_json::Value = serde_json::from_slice(&props.stdout).unwrap();
+    assert_eq!(
+        props
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["kind"] == "deviation")
+            .count(),
+        2
+    );
+}

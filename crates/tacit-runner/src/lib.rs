@@ -64,6 +64,9 @@ pub enum Choice {
     DoneByHand {
         reason: String,
     },
+    /// Investigate in a shell of one's own, in the step's folder; what is
+    /// typed there is recorded as its own run.
+    OpenShell,
     Abort,
 }
 
@@ -94,6 +97,9 @@ pub trait Operator {
     /// Nothing in the SOP covers this: what did you do about it, and why?
     /// `None` when nobody can answer (`--yes`).
     fn unknown(&mut self, context: &str, outcome: &CommandOutcome) -> Option<OperatorAnswer>;
+    /// Opens a recorded shell in `folder`; returns what to put on the record
+    /// (e.g. the investigation's run id) and the operator's reason.
+    fn open_shell(&mut self, folder: &str) -> Option<(String, String)>;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -451,14 +457,34 @@ impl Runner<'_> {
                 title: step.title.clone(),
             });
             let started = std::time::Instant::now();
-            let choice = self.operator.before_step(
+            let mut choice = self.operator.before_step(
                 i + 1,
                 total,
                 &step.title,
                 step.why.as_deref(),
                 &commands,
             );
+            while choice == Choice::OpenShell {
+                self.go_to(step.cwd.as_deref()).await?;
+                let folder = self.shell.cwd().to_string();
+                if let Some((what, reason)) = self.operator.open_shell(&folder) {
+                    self.deviation(
+                        &step.title,
+                        &format!("opened a shell ({what})"),
+                        &reason,
+                        report,
+                    );
+                }
+                choice = self.operator.before_step(
+                    i + 1,
+                    total,
+                    &step.title,
+                    step.why.as_deref(),
+                    &commands,
+                );
+            }
             let (commands, status) = match choice {
+                Choice::OpenShell => unreachable!("handled by the loop above"),
                 Choice::Abort => {
                     return Ok(Some((
                         Outcome::Aborted,
