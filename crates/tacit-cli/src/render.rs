@@ -207,9 +207,14 @@ pub fn timeline(meta: &RunMeta, events: &[Event], style: &Style, max_lines: usiz
                 "        {} \"{step}\" {what}: {reason}\n",
                 style.yellow("deviation:")
             )),
-            EventBody::StepDone { title, status } => out.push_str(&format!(
-                "        {} {title}: {status}\n",
-                style.dim("step done:")
+            EventBody::StepDone {
+                title,
+                status,
+                duration_ms,
+            } => out.push_str(&format!(
+                "        {} {title}: {status} in {}\n",
+                style.dim("step done:"),
+                duration(*duration_ms)
             )),
             EventBody::Outcome { outcome, summary } => out.push_str(&format!(
                 "\n  {} {summary}\n",

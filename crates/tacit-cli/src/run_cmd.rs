@@ -593,11 +593,12 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
 
     println!("\n{}", style.bold("── outcome ──"));
     for s in &report.steps {
-        let status = serde_json::to_value(&s.status)
-            .ok()
-            .and_then(|v| v.as_str().map(|x| x.replace('_', " ")))
-            .unwrap_or_default();
-        println!("  {status:<13} {}", s.title);
+        println!(
+            "  {:<13} {}  {}",
+            s.status.as_str(),
+            s.title,
+            style.dim(&crate::render::duration(s.duration_ms))
+        );
     }
     let word = report.outcome.as_str();
     let painted = match report.outcome {

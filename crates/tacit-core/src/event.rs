@@ -123,6 +123,8 @@ pub enum EventBody {
     StepDone {
         title: String,
         status: String,
+        #[serde(default)]
+        duration_ms: i64,
     },
     /// How a guided run ended: succeeded, failed, aborted, escalated or
     /// unresolved.
@@ -183,7 +185,7 @@ impl EventBody {
                 *what = f(what);
                 *reason = f(reason);
             }
-            EventBody::StepDone { title, status } => {
+            EventBody::StepDone { title, status, .. } => {
                 *title = f(title);
                 *status = f(status);
             }

@@ -139,6 +139,21 @@ pub enum StepStatus {
     DoneEarlier,
 }
 
+impl StepStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            StepStatus::Ok => "ok",
+            StepStatus::RuleApplied => "rule applied",
+            StepStatus::Edited => "edited",
+            StepStatus::Skipped => "skipped",
+            StepStatus::DoneByHand => "done by hand",
+            StepStatus::Failed => "failed",
+            StepStatus::NotRun => "not run",
+            StepStatus::DoneEarlier => "done earlier",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct StepReport {
     pub title: String,
@@ -494,13 +509,13 @@ impl Runner<'_> {
                 Choice::Skip { reason } => {
                     self.deviation(&step.title, "skipped", &reason, report);
                     report.steps[i].status = StepStatus::Skipped;
-                    self.step_done(&step.title, "skipped");
+                    self.step_done(&step.title, "skipped", 0);
                     continue;
                 }
                 Choice::DoneByHand { reason } => {
                     self.deviation(&step.title, "done by hand", &reason, report);
                     report.steps[i].status = StepStatus::DoneByHand;
-                    self.step_done(&step.title, "done by hand");
+                    self.step_done(&step.title, "done by hand", 0);
                     continue;
                 }
                 Choice::Edit { command, reason } => {
@@ -542,7 +557,8 @@ impl Runner<'_> {
                     }
                 }
             }
-            self.step_done(&step.title, &format!("{status:?}").to_lowercase());
+            let took = started.elapsed().as_millis() as i64;
+            self.step_done(&step.title, status.as_str(), took);
             report.steps[i].status = status;
             report.steps[i].duration_ms = started.elapsed().as_millis() as i64;
         }
@@ -567,10 +583,11 @@ impl Runner<'_> {
         Ok(None)
     }
 
-    fn step_done(&mut self, title: &str, status: &str) {
+    fn step_done(&mut self, title: &str, status: &str, duration_ms: i64) {
         self.sink.record(EventBody::StepDone {
             title: title.to_string(),
             status: status.to_string(),
+            duration_ms,
         });
     }
 
