@@ -85,7 +85,8 @@ pub fn draft(runs: &[RunInput]) -> Result<Sop, DraftError> {
     ordered.sort_by(|a, b| {
         (a.meta.started_at_ms, &a.meta.id).cmp(&(b.meta.started_at_ms, &b.meta.id))
     });
-    let drafts: Vec<RunDraft> = ordered.iter().map(|r| draft_run(&view::view(r))).collect();
+    let mut drafts: Vec<RunDraft> = ordered.iter().map(|r| draft_run(&view::view(r))).collect();
+    merge::unify_differing_tokens(&mut drafts);
     let merged = merge::merge(&drafts);
     if merged.steps.is_empty()
         && merged.prerequisites.is_empty()

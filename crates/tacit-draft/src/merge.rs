@@ -168,6 +168,101 @@ pub fn merge(drafts: &[RunDraft]) -> Merged {
     out
 }
 
+/// With several runs, tokens that differ between them become parameters:
+/// steps with the same title and the same number of words, that differ in
+/// a few words (`--env staging` / `--env prod`), are the same step with a
+/// `<<env>>` placeholder. The values found become the parameter's examples.
+pub fn unify_differing_tokens(drafts: &mut [RunDraft]) {
+    if drafts.len() < 2 {
+        return;
+    }
+    let is_placeholder = |w: &str| w.starts_with("<<") && w.ends_with(">>");
+    // Group step occurrences by (title, word count) across runs.
+    let mut groups: Vec<(String, usize, Vec<(usize, usize)>)> = Vec::new();
+    for (r, d) in drafts.iter().enumerate() {
+        for (i, st) in d.steps.iter().enumerate() {
+            if st.key.starts_with("step:") || st.step.commands.len() != 1 {
+                continue;
+            }
+            let words = st.step.commands[0].split(' ').count();
+            match groups
+                .iter_mut()
+                .find(|(t, n, _)| *t == st.step.title && *n == words)
+            {
+                Some((_, _, members)) => members.push((r, i)),
+                None => groups.push((st.step.title.clone(), words, vec![(r, i)])),
+            }
+        }
+    }
+    for (_, _, members) in groups {
+        let runs: std::collections::BTreeSet<usize> = members.iter().map(|(r, _)| *r).collect();
+        if runs.len() < 2 {
+            continue;
+        }
+        let lines: Vec<Vec<String>> = members
+            .iter()
+            .map(|(r, i)| {
+                drafts[*r].steps[*i].step.commands[0]
+                    .split(' ')
+                    .map(str::to_string)
+                    .collect()
+            })
+            .collect();
+        let first = &lines[0];
+        let differing: Vec<usize> = (0..first.len())
+            .filter(|&w| lines.iter().any(|l| l[w] != first[w]))
+            .collect();
+        // Only a few words may differ, never the program itself.
+        if differing.is_empty() || differing.len() > 2 || differing.contains(&0) {
+            continue;
+        }
+        if differing
+            .iter()
+            .any(|&w| lines.iter().any(|l| is_placeholder(&l[w])))
+        {
+            continue;
+        }
+        for &w in &differing {
+            let name = param_name(if w > 0 { &first[w - 1] } else { "" }, w);
+            for ((r, i), line) in members.iter().zip(&lines) {
+                let value = line[w].clone();
+                let d = &mut drafts[*r];
+                let step = &mut d.steps[*i];
+                let mut words: Vec<String> = step.step.commands[0]
+                    .split(' ')
+                    .map(str::to_string)
+                    .collect();
+                words[w] = format!("<<{name}>>");
+                step.step.commands[0] = words.join(" ");
+                step.key = format!("cmd:{}", step.step.commands[0]);
+                if !d.params.iter().any(|f| f.name == name && f.value == value) {
+                    d.params.push(crate::params::Found {
+                        name: name.clone(),
+                        description: format!("Differs between runs (e.g. {value})"),
+                        value,
+                        secret: false,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// `--env` → `env`; otherwise `arg_N`.
+fn param_name(previous: &str, position: usize) -> String {
+    let flag = previous.trim_start_matches('-');
+    let valid = previous.starts_with('-')
+        && flag.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && flag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if valid {
+        flag.to_ascii_lowercase().replace('-', "_")
+    } else {
+        format!("arg_{position}")
+    }
+}
+
 fn new_slot(s: &DraftStep) -> Slot {
     Slot {
         key: s.key.clone(),
@@ -203,6 +298,49 @@ mod tests {
 
     fn keys(s: &[&str]) -> Vec<String> {
         s.iter().map(|x| x.to_string()).collect()
+    }
+
+    fn draft_with(id: &str, lines: &[&str]) -> RunDraft {
+        RunDraft {
+            run_id: id.into(),
+            steps: lines
+                .iter()
+                .map(|l| DraftStep {
+                    key: format!("cmd:{l}"),
+                    step: Step {
+                        title: crate::titles::title_for(l),
+                        commands: vec![l.to_string()],
+                        ..Default::default()
+                    },
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn tokens_that_differ_between_runs_become_parameters() {
+        let mut drafts = vec![
+            draft_with(
+                "a",
+                &["git pull", "./deploy.sh --env staging", "make smoke"],
+            ),
+            draft_with("b", &["git pull", "./deploy.sh --env prod", "make smoke"]),
+        ];
+        unify_differing_tokens(&mut drafts);
+        let merged = merge(&drafts);
+        let commands: Vec<&str> = merged
+            .steps
+            .iter()
+            .map(|s| s.commands[0].as_str())
+            .collect();
+        assert_eq!(
+            commands,
+            ["git pull", "./deploy.sh --env <<env>>", "make smoke"]
+        );
+        assert!(merged.steps.iter().all(|s| !s.optional));
+        let env = merged.parameters.iter().find(|p| p.name == "env").unwrap();
+        assert_eq!(env.examples, ["prod", "staging"]);
     }
 
     #[test]
