@@ -178,7 +178,9 @@ pub fn unify_differing_tokens(drafts: &mut [RunDraft]) {
     }
     let is_placeholder = |w: &str| w.starts_with("<<") && w.ends_with(">>");
     // Group step occurrences by (title, word count) across runs.
-    let mut groups: Vec<(String, usize, Vec<(usize, usize)>)> = Vec::new();
+    // (title, word count) → where it occurs: (run, step) pairs.
+    type Occurrences = Vec<(usize, usize)>;
+    let mut groups: Vec<(String, usize, Occurrences)> = Vec::new();
     for (r, d) in drafts.iter().enumerate() {
         for (i, st) in d.steps.iter().enumerate() {
             if st.key.starts_with("step:") || st.step.commands.len() != 1 {
