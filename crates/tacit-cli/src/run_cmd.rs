@@ -63,6 +63,16 @@ fn parse_params(sop: &Sop, raw: &[String], yes: bool) -> Result<BTreeMap<String,
             .with_context(|| format!("--param {p}: write it as NAME=VALUE"))?;
         params.insert(k.trim().to_string(), v.to_string());
     }
+    // A given value that does not fit the parameter counts as missing, so
+    // it is asked again (or refused with --yes).
+    for p in &sop.parameters {
+        if let Some(v) = params.get(&p.name)
+            && let Some(problem) = check_value(p, v)
+        {
+            eprintln!("tacit: --param {}: {problem}", p.name);
+            params.remove(&p.name);
+        }
+    }
     let missing = missing_params(sop, &params);
     if missing.is_empty() {
         return Ok(params);
@@ -101,13 +111,8 @@ fn parse_params(sop: &Sop, raw: &[String], yes: bool) -> Result<BTreeMap<String,
                 eprintln!("  {name} is needed; type a value.");
                 continue;
             }
-            if def.is_some_and(|p| p.name == "version")
-                && !value.trim().chars().any(|c| c.is_ascii_digit())
-            {
-                eprintln!(
-                    "  \"{}\" does not look like a version (e.g. 1.4.2); try again.",
-                    value.trim()
-                );
+            if let Some(problem) = def.and_then(|p| check_value(p, value.trim())) {
+                eprintln!("  {problem}; try again.");
                 continue;
             }
             params.insert(name.clone(), value.trim().to_string());
@@ -115,6 +120,45 @@ fn parse_params(sop: &Sop, raw: &[String], yes: bool) -> Result<BTreeMap<String,
         }
     }
     Ok(params)
+}
+
+/// A parameter's type, inferred from the values seen in the runs: when every
+/// example is a version (or a date, or a number), a new value must be too.
+fn check_value(param: &tacit_sop::Parameter, value: &str) -> Option<String> {
+    type Test = fn(&str) -> bool;
+    let kinds: [(&str, Test); 3] = [
+        ("a version", |v| {
+            let core = v
+                .trim_start_matches('v')
+                .split(['-', '+'])
+                .next()
+                .unwrap_or("");
+            let parts: Vec<&str> = core.split('.').collect();
+            parts.len() >= 2
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        }),
+        ("a date", |v| {
+            let b = v.as_bytes();
+            b.len() == 10
+                && b[4] == b'-'
+                && b[7] == b'-'
+                && v.chars()
+                    .enumerate()
+                    .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        }),
+        ("a number", |v| {
+            !v.is_empty() && v.chars().all(|c| c.is_ascii_digit())
+        }),
+    ];
+    let seen = param.examples.first()?;
+    for (what, test) in kinds {
+        if param.examples.iter().all(|e| test(e)) && !test(value) {
+            return Some(format!("\"{value}\" is not {what} like {seen}"));
+        }
+    }
+    None
 }
 
 fn read_line() -> Result<String> {

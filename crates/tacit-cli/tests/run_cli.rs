@@ -512,3 +512,34 @@ fn open_a_shell_records_what_was_typed_and_deviations_need_a_reason() {
         2
     );
 }
+
+#[test]
+fn parameters_are_asked_for_and_a_bad_value_gets_a_second_try() {
+    let world = drafted();
+    let dir = fresh(&world, "params");
+    let cmd = pty_process::blocking::Command::new(tacit_bin())
+        .args(["run", "deploy-web", "--shell", "bash"])
+        .current_dir(&dir)
+        .env("TACIT_DB", world.db())
+        .env("HOME", world.home())
+        .env("TACIT_CONFIG", world.dir.path().join("config.toml"))
+        .env("TERM", "xterm-256color")
+        .env_remove("TACIT_SOCKET")
+        .env_remove("TACIT_RUN_ID");
+    let mut t = Term::spawn(cmd);
+    t.expect("version (The version to release, e.g. 1.4.2): ");
+    t.line("latest");
+    t.expect("\"latest\" is not a version like 1.4.2; try again.");
+    t.expect("version (");
+    t.line("1.4.2");
+    t.expect("Step 1/4: Pull the latest code");
+    t.expect("[a]bort > ");
+    t.line("a");
+    assert_eq!(t.wait().code(), Some(EXIT_ABORTED));
+
+    let bad = run_yes(&world, &dir, &["--param", "version=latest"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a version like"));
+}
+
+const EXIT_ABORTED: i32 = 13;
