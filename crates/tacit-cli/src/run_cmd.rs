@@ -628,6 +628,7 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
                     body: serde_json::to_string(p)?,
                     status: "pending".into(),
                     created_at_ms: now_ms(),
+                    resolution: None,
                 })
                 .await?;
         }

@@ -89,10 +89,13 @@ fn same_content(a: &Sop, b: &Sop) -> bool {
 }
 
 /// Stores `sop` as the next version, appending `revision` to its history.
+/// `base`: the version the change was made from; a newer one saved in
+/// the meantime makes this fail instead of overwriting it.
 pub async fn save_version(
     store: &SqliteStore,
     mut sop: Sop,
     mut revision: Revision,
+    base: Option<u32>,
 ) -> Result<Sop> {
     let author = revision.author.clone();
     let summary = revision.summary.clone();
@@ -112,6 +115,7 @@ pub async fn save_version(
         .add_sop_version(
             &id,
             &NewSopVersion {
+                base,
                 title: &title,
                 author: &author,
                 summary: &summary,
@@ -174,7 +178,7 @@ pub async fn draft_into_store(
             if inputs.len() == 1 { "" } else { "s" }
         );
     }
-    Ok(Some(save_version(store, sop, revision).await?))
+    Ok(Some(save_version(store, sop, revision, None).await?))
 }
 
 pub fn draft(paths: &Paths, args: DraftArgs) -> Result<ExitCode> {
@@ -285,7 +289,7 @@ pub fn import_sop(paths: &Paths, file: PathBuf) -> Result<ExitCode> {
             ),
             runs: Vec::new(),
         };
-        let sop = save_version(&store, sop, revision).await?;
+        let sop = save_version(&store, sop, revision, None).await?;
         println!("Imported {} as version {}.", sop.id, sop.version);
         store.close().await;
         Ok(ExitCode::SUCCESS)

@@ -37,6 +37,9 @@ pub enum StoreError {
     NoSuchRun(String),
     #[error("\"{0}\" matches several runs; give more of the id")]
     AmbiguousRun(String),
+    /// Someone saved a newer version since this change started from `base`.
+    #[error("{sop_id} changed while you worked: you started from version {base}, the latest is {current}. Nothing was saved; start again from the latest")]
+    Conflict { sop_id: String, base: u32, current: u32 },
 }
 
 impl StoreError {
@@ -128,6 +131,29 @@ pub trait Store {
     fn add_proposal(&self, proposal: &Proposal) -> impl Future<Output = Result<(), StoreError>>;
     /// Every proposal made to an SOP, oldest first.
     fn proposals(&self, sop_id: &str) -> impl Future<Output = Result<Vec<Proposal>, StoreError>>;
+    /// Accepts or rejects a proposal, keeping why.
+    fn resolve_proposal(
+        &self,
+        id: &str,
+        status: &str,
+        resolution: &str,
+    ) -> impl Future<Output = Result<(), StoreError>>;
+    /// Records that `reviewer` confirmed `version` is still true.
+    fn add_review(
+        &self,
+        sop_id: &str,
+        version: u32,
+        reviewer: &str,
+    ) -> impl Future<Output = Result<(), StoreError>>;
+    /// The latest review: (version, reviewer, at_ms).
+    fn last_review(
+        &self,
+        sop_id: &str,
+    ) -> impl Future<Output = Result<Option<(u32, String, i64)>, StoreError>>;
+    fn set_team(&self, name: &str, members: &[String]) -> impl Future<Output = Result<(), StoreError>>;
+    fn teams(&self) -> impl Future<Output = Result<Vec<(String, Vec<String>)>, StoreError>>;
+    /// Every version of an SOP, oldest first.
+    fn sop_versions(&self, sop_id: &str) -> impl Future<Output = Result<Vec<SopVersion>, StoreError>>;
 }
 
 /// A change a run proposes to an SOP: a new edge case and rule, with its
@@ -145,11 +171,17 @@ pub struct Proposal {
     /// `pending`, `accepted` or `rejected`.
     pub status: String,
     pub created_at_ms: i64,
+    /// Why it was accepted or rejected.
+    #[serde(default)]
+    pub resolution: Option<String>,
 }
 
 /// What [`Store::add_sop_version`] writes.
 #[derive(Clone, Copy)]
 pub struct NewSopVersion<'a> {
+    /// The version this change was made from; when another version was
+    /// saved since, the change is refused (no lost update).
+    pub base: Option<u32>,
     pub title: &'a str,
     pub author: &'a str,
     pub summary: &'a str,

@@ -221,7 +221,17 @@ impl Store for SqliteStore {
                 .fetch_one(&mut *tx)
                 .await?
                 .try_get("v")?;
-        let version = last.unwrap_or(0) as u32 + 1;
+        let current = last.unwrap_or(0) as u32;
+        if let Some(base) = new.base
+            && base != current
+        {
+            return Err(StoreError::Conflict {
+                sop_id: sop_id.to_string(),
+                base,
+                current,
+            });
+        }
+        let version = current + 1;
         sqlx::query(
             "INSERT INTO sop_versions (sop_id, version, title, created_at_ms, author, summary, body) \
              VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -345,9 +355,77 @@ impl Store for SqliteStore {
                     body: r.try_get("body")?,
                     status: r.try_get("status")?,
                     created_at_ms: r.try_get("created_at_ms")?,
+                    resolution: r.try_get("resolution")?,
                 })
             })
             .collect()
+    }
+
+    async fn resolve_proposal(&self, id: &str, status: &str, resolution: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE proposals SET status = ?, resolution = ? WHERE id = ?")
+            .bind(status)
+            .bind(resolution)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn add_review(&self, sop_id: &str, version: u32, reviewer: &str) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO reviews (sop_id, version, reviewer, at_ms) VALUES (?, ?, ?, ?)")
+            .bind(sop_id)
+            .bind(i64::from(version))
+            .bind(reviewer)
+            .bind(tacit_core::now_ms())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn last_review(&self, sop_id: &str) -> Result<Option<(u32, String, i64)>, StoreError> {
+        let row = sqlx::query("SELECT version, reviewer, at_ms FROM reviews WHERE sop_id = ? ORDER BY at_ms DESC LIMIT 1")
+            .bind(sop_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some((
+                r.try_get::<i64, _>("version")? as u32,
+                r.try_get("reviewer")?,
+                r.try_get("at_ms")?,
+            )),
+            None => None,
+        })
+    }
+
+    async fn set_team(&self, name: &str, members: &[String]) -> Result<(), StoreError> {
+        let members = serde_json::to_string(members).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query("INSERT INTO teams (name, members) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET members = excluded.members")
+            .bind(name)
+            .bind(members)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn teams(&self) -> Result<Vec<(String, Vec<String>)>, StoreError> {
+        let rows = sqlx::query("SELECT name, members FROM teams ORDER BY name").fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let members: String = r.try_get("members")?;
+                Ok((
+                    r.try_get("name")?,
+                    serde_json::from_str(&members).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn sop_versions(&self, sop_id: &str) -> Result<Vec<SopVersion>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM sop_versions WHERE sop_id = ? ORDER BY version")
+            .bind(sop_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(sop_from_row).collect()
     }
 
     async fn events(&self, run_id: &str) -> Result<Vec<Event>, StoreError> {
@@ -480,6 +558,7 @@ mod tests {
         let store = SqliteStore::in_memory().await.unwrap();
         let body = |v: u32| format!("{{\"v\":{v}}}");
         let new = NewSopVersion {
+            base: None,
             title: "Deploy web",
             author: "ops",
             summary: "drafted",
@@ -507,12 +586,20 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+        // A change made from version 1 after version 2 exists is refused.
+        let stale = NewSopVersion { base: Some(1), ..new };
+        assert!(matches!(
+            store.add_sop_version("deploy-web", &stale).await,
+            Err(StoreError::Conflict { base: 1, current: 2, .. })
+        ));
+        let fresh = NewSopVersion { base: Some(2), ..new };
+        assert_eq!(store.add_sop_version("deploy-web", &fresh).await.unwrap(), 3);
         let all = store.list_sops().await.unwrap();
         assert_eq!(
             all.iter()
                 .map(|s| (s.sop_id.as_str(), s.version))
                 .collect::<Vec<_>>(),
-            [("deploy-web", 2), ("other", 1)]
+            [("deploy-web", 3), ("other", 1)]
         );
     }
 
