@@ -38,8 +38,14 @@ pub enum StoreError {
     #[error("\"{0}\" matches several runs; give more of the id")]
     AmbiguousRun(String),
     /// Someone saved a newer version since this change started from `base`.
-    #[error("{sop_id} changed while you worked: you started from version {base}, the latest is {current}. Nothing was saved; start again from the latest")]
-    Conflict { sop_id: String, base: u32, current: u32 },
+    #[error(
+        "{sop_id} changed while you worked: you started from version {base}, the latest is {current}. Nothing was saved; start again from the latest"
+    )]
+    Conflict {
+        sop_id: String,
+        base: u32,
+        current: u32,
+    },
 }
 
 impl StoreError {
@@ -150,10 +156,17 @@ pub trait Store {
         &self,
         sop_id: &str,
     ) -> impl Future<Output = Result<Option<(u32, String, i64)>, StoreError>>;
-    fn set_team(&self, name: &str, members: &[String]) -> impl Future<Output = Result<(), StoreError>>;
+    fn set_team(
+        &self,
+        name: &str,
+        members: &[String],
+    ) -> impl Future<Output = Result<(), StoreError>>;
     fn teams(&self) -> impl Future<Output = Result<Vec<(String, Vec<String>)>, StoreError>>;
     /// Every version of an SOP, oldest first.
-    fn sop_versions(&self, sop_id: &str) -> impl Future<Output = Result<Vec<SopVersion>, StoreError>>;
+    fn sop_versions(
+        &self,
+        sop_id: &str,
+    ) -> impl Future<Output = Result<Vec<SopVersion>, StoreError>>;
 }
 
 /// A change a run proposes to an SOP: a new edge case and rule, with its

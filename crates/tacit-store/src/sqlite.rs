@@ -361,7 +361,12 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn resolve_proposal(&self, id: &str, status: &str, resolution: &str) -> Result<(), StoreError> {
+    async fn resolve_proposal(
+        &self,
+        id: &str,
+        status: &str,
+        resolution: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE proposals SET status = ?, resolution = ? WHERE id = ?")
             .bind(status)
             .bind(resolution)
@@ -371,7 +376,12 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn add_review(&self, sop_id: &str, version: u32, reviewer: &str) -> Result<(), StoreError> {
+    async fn add_review(
+        &self,
+        sop_id: &str,
+        version: u32,
+        reviewer: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO reviews (sop_id, version, reviewer, at_ms) VALUES (?, ?, ?, ?)")
             .bind(sop_id)
             .bind(i64::from(version))
@@ -398,7 +408,8 @@ impl Store for SqliteStore {
     }
 
     async fn set_team(&self, name: &str, members: &[String]) -> Result<(), StoreError> {
-        let members = serde_json::to_string(members).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let members =
+            serde_json::to_string(members).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         sqlx::query("INSERT INTO teams (name, members) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET members = excluded.members")
             .bind(name)
             .bind(members)
@@ -408,13 +419,16 @@ impl Store for SqliteStore {
     }
 
     async fn teams(&self) -> Result<Vec<(String, Vec<String>)>, StoreError> {
-        let rows = sqlx::query("SELECT name, members FROM teams ORDER BY name").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT name, members FROM teams ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| {
                 let members: String = r.try_get("members")?;
                 Ok((
                     r.try_get("name")?,
-                    serde_json::from_str(&members).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    serde_json::from_str(&members)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 ))
             })
             .collect()
@@ -587,13 +601,26 @@ mod tests {
                 .is_none()
         );
         // A change made from version 1 after version 2 exists is refused.
-        let stale = NewSopVersion { base: Some(1), ..new };
+        let stale = NewSopVersion {
+            base: Some(1),
+            ..new
+        };
         assert!(matches!(
             store.add_sop_version("deploy-web", &stale).await,
-            Err(StoreError::Conflict { base: 1, current: 2, .. })
+            Err(StoreError::Conflict {
+                base: 1,
+                current: 2,
+                ..
+            })
         ));
-        let fresh = NewSopVersion { base: Some(2), ..new };
-        assert_eq!(store.add_sop_version("deploy-web", &fresh).await.unwrap(), 3);
+        let fresh = NewSopVersion {
+            base: Some(2),
+            ..new
+        };
+        assert_eq!(
+            store.add_sop_version("deploy-web", &fresh).await.unwrap(),
+            3
+        );
         let all = store.list_sops().await.unwrap();
         assert_eq!(
             all.iter()

@@ -1,0 +1,13 @@
+//! Review: an owner keeps an SOP true.
+//!
+//! - [`diff`]: what changed between two versions, section by section.
+//! - [`apply`]: turns a run's proposal (evidence plus the operator's answer)
+//!   into a change of the SOP.
+//! - [`health`]: the library's health and each SOP's trust score, from
+//!   evidence, not edit dates.
+//!
+//! All three are pure functions; the CLI does the I/O.
+
+pub mod apply;
+pub mod diff;
+pub mod health;
