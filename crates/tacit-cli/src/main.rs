@@ -7,6 +7,8 @@
 mod demo;
 mod import_cmd;
 mod in_session;
+mod keep;
+mod notify;
 mod record;
 mod render;
 mod run_cmd;
@@ -111,11 +113,61 @@ enum Command {
         #[arg(required = true, num_args = 1..)]
         text: Vec<String>,
     },
-    /// In a recording: the run so far. Outside: the library at a glance.
+    /// In a recording: the run so far. Outside: the library's health, worst
+    /// first.
+    ///
+    /// Per SOP: owner and version, last run and success rate, pending
+    /// proposals, review due or overdue, drift (runs keep deviating at a
+    /// step), never run, only one person has run it, and a trust score. The
+    /// trust score starts at 100 and loses: 15 without an owner; 20 when the
+    /// review is overdue (5 without a review interval); 25 without any
+    /// successful guided run (15 if none in 90 days); up to 20 by the share of
+    /// recent runs that deviated and up to 20 by the share that failed,
+    /// escalated or stopped unresolved; 5 per unanswered question (at most
+    /// 15); 10 for proposals waiting longer than `[status] proposal_max_days`.
     Status {
         #[arg(long)]
         json: bool,
+        /// Exit 1 when any SOP is overdue, unowned, or has proposals waiting
+        /// too long (for cron or CI).
+        #[arg(long)]
+        check: bool,
+        /// Post the summary to this webhook (Slack-compatible JSON).
+        #[arg(long, value_name = "URL")]
+        notify: Option<String>,
     },
+    /// Set an SOP's owner (a person or a team) and review interval.
+    Own {
+        sop: String,
+        #[arg(long)]
+        owner: String,
+        /// e.g. 90d, 12w, 3m.
+        #[arg(long, value_name = "INTERVAL")]
+        review_every: Option<String>,
+    },
+    /// Define a team (a named list of people) that can own SOPs; change its
+    /// members to rotate ownership without touching any SOP.
+    Team {
+        name: Option<String>,
+        #[arg(long, value_delimiter = ',')]
+        members: Vec<String>,
+    },
+    /// Confirm an SOP is still true: resets its review due date.
+    Reviewed { sop: String },
+    /// List an SOP's versions.
+    Log {
+        sop: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// What changed between two versions (default: the last two).
+    Diff {
+        sop: String,
+        v1: Option<u32>,
+        v2: Option<u32>,
+    },
+    /// Walk the proposals runs made: accept, edit in $EDITOR, or reject.
+    Review { sop: String },
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
 }
@@ -179,7 +231,31 @@ fn main() -> ExitCode {
         Command::Check => in_session::check(),
         Command::Prereq => in_session::prereq(),
         Command::Escalate { text } => in_session::escalate(text.join(" ")),
-        Command::Status { json } => in_session::status(&paths, json),
+        Command::Status {
+            json,
+            check,
+            notify,
+        } => {
+            if std::env::var_os(tacit_capture::control::SOCKET_ENV).is_some()
+                && !json
+                && !check
+                && notify.is_none()
+            {
+                in_session::status(&paths, json)
+            } else {
+                keep::status(&paths, json, check, notify)
+            }
+        }
+        Command::Own {
+            sop,
+            owner,
+            review_every,
+        } => keep::own(&paths, sop, owner, review_every),
+        Command::Team { name, members } => keep::team(&paths, name, members),
+        Command::Reviewed { sop } => keep::reviewed(&paths, sop),
+        Command::Log { sop, json } => keep::log(&paths, sop, json),
+        Command::Diff { sop, v1, v2 } => keep::diff(&paths, sop, v1, v2),
+        Command::Review { sop } => keep::review(&paths, sop),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "tacit", &mut std::io::stdout());

@@ -384,7 +384,11 @@ impl Operator for TerminalOperator {
             return true;
         }
         let _ = rule;
-        let a = self.ask("  apply this rule? [Y/n] ");
+        let a = if commands.is_empty() {
+            self.ask("  do it by hand now, then press Enter to check again (n stops) > ")
+        } else {
+            self.ask("  apply this rule? [Y/n] ")
+        };
         !matches!(a.trim(), "n" | "no" | "N")
     }
 
@@ -616,7 +620,18 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
     rt.block_on(async {
         let store = SqliteStore::open(&paths.db).await?;
         import_journal(&store, &read_journal(&journal_path)?).await?;
+        // A proposal the owner rejected is not raised again.
+        let rejected: Vec<String> = store
+            .proposals(&sop.id)
+            .await?
+            .into_iter()
+            .filter(|p| p.status == "rejected")
+            .map(|p| p.summary)
+            .collect();
         for (i, p) in report.proposals.iter().enumerate() {
+            if rejected.contains(&p.summary) {
+                continue;
+            }
             store
                 .add_proposal(&Proposal {
                     id: format!("{}-{}", meta.id, i + 1),

@@ -3,79 +3,9 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use support::*;
-
-/// Records SESSION.md and drafts the SOP; returns the world.
-fn drafted() -> World {
-    let world = World::new();
-    let scenario = world.scenario();
-    let mut t = world.record("deploy-web", "bash", &scenario, &[]);
-    play_session(&mut t, &[]);
-    t.line("exit");
-    assert!(t.wait().success());
-    let out = world.tacit(&["draft", "deploy-web"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    world
-}
-
-/// A fresh copy of the scenario, in its own folder.
-fn fresh(world: &World, name: &str) -> PathBuf {
-    let dir = world.dir.path().join(name);
-    let setup = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/deploy-webapp/setup.sh");
-    let ok = Command::new("bash")
-        .arg(setup)
-        .arg(&dir)
-        .env("HOME", world.home())
-        .output()
-        .unwrap();
-    assert!(ok.status.success());
-    dir
-}
-
-fn run_yes(world: &World, cwd: &Path, extra: &[&str]) -> std::process::Output {
-    let mut args = vec!["run", "deploy-web", "--yes", "--shell", "bash"];
-    args.extend_from_slice(extra);
-    Command::new(tacit_bin())
-        .args(&args)
-        .current_dir(cwd)
-        .env("TACIT_DB", world.db())
-        .env("HOME", world.home())
-        .env("TACIT_CONFIG", world.dir.path().join("config.toml"))
-        .env("NO_COLOR", "1")
-        .env_remove("TACIT_SOCKET")
-        .env_remove("TACIT_RUN_ID")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap()
-}
-
-fn guided_runs(world: &World) -> Vec<serde_json::Value> {
-    let out = world.tacit(&["runs", "--json"]);
-    let runs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    runs.as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["sop_id"] == "deploy-web")
-        .cloned()
-        .collect()
-}
-
-fn outcome_of(run: &serde_json::Value) -> String {
-    run["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["kind"] == "outcome")
-        .map(|e| e["outcome"].as_str().unwrap().to_string())
-        .unwrap_or_default()
-}
 
 #[test]
 fn the_lock_rule_is_shown_with_its_reason_applied_and_the_run_succeeds_in_a_pty() {

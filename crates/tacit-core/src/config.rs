@@ -22,6 +22,23 @@ pub struct Config {
     pub ask: AskConfig,
     pub capture: CaptureConfig,
     pub redact: RedactConfig,
+    pub status: StatusConfig,
+}
+
+/// Thresholds for `tacit status --check`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StatusConfig {
+    /// Pending proposals older than this many days fail the check.
+    pub proposal_max_days: u32,
+}
+
+impl Default for StatusConfig {
+    fn default() -> Self {
+        StatusConfig {
+            proposal_max_days: 14,
+        }
+    }
 }
 
 /// When tacit asks "What did you do about this, and why?".

@@ -347,7 +347,11 @@ impl Runner<'_> {
                             ),
                         ));
                     }
+                    // The fix and the retry run where the failed command ran
+                    // (it may have changed folder itself, as `cd app && …`).
+                    let folder = outcome.cwd.clone();
                     for c in &commands {
+                        self.go_to(Some(&folder)).await?;
                         self.exec(c).await?;
                     }
                     self.sink.record(EventBody::RuleApplied {
@@ -356,6 +360,7 @@ impl Runner<'_> {
                         then: rule.then.clone(),
                     });
                     *applied = true;
+                    self.go_to(Some(&folder)).await?;
                     seq_outcome = self.exec(command).await?;
                     if meets(expect, &seq_outcome.1, self.params).is_ok() {
                         return Ok(Handled::Fixed);

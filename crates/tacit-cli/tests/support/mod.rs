@@ -355,6 +355,75 @@ pub fn play_session(t: &mut Term, extra: &[&str]) {
     t.run("./deploy/health.sh 1.4.2");
 }
 
+/// Records SESSION.md and drafts the SOP; returns the world.
+pub fn drafted() -> World {
+    let world = World::new();
+    let scenario = world.scenario();
+    let mut t = world.record("deploy-web", "bash", &scenario, &[]);
+    play_session(&mut t, &[]);
+    t.line("exit");
+    assert!(t.wait().success());
+    let out = world.tacit(&["draft", "deploy-web"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    world
+}
+
+/// A fresh copy of the scenario, in its own folder.
+pub fn fresh(world: &World, name: &str) -> PathBuf {
+    let dir = world.dir.path().join(name);
+    let setup = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/deploy-webapp/setup.sh");
+    let ok = std::process::Command::new("bash")
+        .arg(setup)
+        .arg(&dir)
+        .env("HOME", world.home())
+        .output()
+        .unwrap();
+    assert!(ok.status.success());
+    dir
+}
+
+pub fn run_yes(world: &World, cwd: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["run", "deploy-web", "--yes", "--shell", "bash"];
+    args.extend_from_slice(extra);
+    std::process::Command::new(tacit_bin())
+        .args(&args)
+        .current_dir(cwd)
+        .env("TACIT_DB", world.db())
+        .env("HOME", world.home())
+        .env("TACIT_CONFIG", world.dir.path().join("config.toml"))
+        .env("NO_COLOR", "1")
+        .env_remove("TACIT_SOCKET")
+        .env_remove("TACIT_RUN_ID")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
+pub fn guided_runs(world: &World) -> Vec<serde_json::Value> {
+    let out = world.tacit(&["runs", "--json"]);
+    let runs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    runs.as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["sop_id"] == "deploy-web")
+        .cloned()
+        .collect()
+}
+
+pub fn outcome_of(run: &serde_json::Value) -> String {
+    run["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "outcome")
+        .map(|e| e["outcome"].as_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
 /// SESSION.md's answer to the migration failure.
 pub const ACTION: &str = "Check whether pid in the lock file is still running; if not, remove the stale lock and rerun the migration.";
 pub const REASON: &str = "A lock whose process is gone is left over from a crashed run. Never remove a lock held by a live process: wait, and escalate to the database on-call if it is held for more than 30 minutes.";
