@@ -82,10 +82,26 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Read an SOP back from Markdown as a new version.
+    /// Read SOPs back from Markdown (a file, or every .md in a folder) as
+    /// new versions, or import runs from casts and shell history.
+    #[command(args_conflicts_with_subcommands = true)]
     Import {
         #[command(subcommand)]
-        what: ImportWhat,
+        what: Option<ImportWhat>,
+        /// A Markdown SOP, or a folder of them (`tacit export --all DIR`).
+        path: Option<PathBuf>,
+    },
+    /// List the SOPs in the library.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Full-text search over titles, steps, rules, reasons and notes.
+    Search {
+        #[arg(required = true, num_args = 1..)]
+        query: Vec<String>,
+        #[arg(long)]
+        json: bool,
     },
     /// Record the bundled deploy-webapp scenario unattended, then draft and show its SOP.
     Demo(demo::DemoArgs),
@@ -211,19 +227,37 @@ fn main() -> ExitCode {
         Command::Show(args) => sop_cmd::show(&paths, args),
         Command::Export(args) => sop_cmd::export(&paths, args),
         Command::Import {
-            what: ImportWhat::Sop { file },
+            what: Some(ImportWhat::Sop { file }),
+            ..
         } => sop_cmd::import_sop(&paths, file),
         Command::Import {
-            what: ImportWhat::Cast { file, name },
+            what: None,
+            path: Some(path),
+        } => sop_cmd::import_path(&paths, path),
+        Command::Import {
+            what: None,
+            path: None,
+        } => {
+            eprintln!(
+                "tacit: import what? `tacit import DIR`, `tacit import sop FILE.md`, `tacit import cast FILE`, `tacit import history`"
+            );
+            Ok(ExitCode::from(2))
+        }
+        Command::List { json } => sop_cmd::list(&paths, json),
+        Command::Search { query, json } => sop_cmd::search(&paths, query.join(" "), json),
+        Command::Import {
+            what: Some(ImportWhat::Cast { file, name }),
+            ..
         } => import_cmd::cast(&paths, file, name),
         Command::Import {
             what:
-                ImportWhat::History {
+                Some(ImportWhat::History {
                     file,
                     format,
                     name,
                     last,
-                },
+                }),
+            ..
         } => import_cmd::history(&paths, file, format, name, last),
         Command::Note { text } => in_session::note(text.join(" ")),
         Command::Step { title } => in_session::step(title.join(" ")),

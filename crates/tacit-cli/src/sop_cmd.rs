@@ -54,7 +54,12 @@ pub enum ExportFormat {
 
 #[derive(Args, Debug)]
 pub struct ExportArgs {
-    pub sop: String,
+    /// The SOP to export (or --all).
+    #[arg(required_unless_present = "all")]
+    pub sop: Option<String>,
+    /// Write every SOP as DIR/<id>.md (Markdown), for docs-as-code in git.
+    #[arg(long, value_name = "DIR", conflicts_with = "sop")]
+    pub all: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ExportFormat::Md)]
     pub format: ExportFormat,
     #[arg(long)]
@@ -89,6 +94,36 @@ fn same_content(a: &Sop, b: &Sop) -> bool {
 }
 
 /// Stores `sop` as the next version, appending `revision` to its history.
+/// What `tacit search` matches: titles, steps, commands, rules, reasons,
+/// edge cases, escalations and notes.
+pub fn search_text(sop: &Sop) -> String {
+    let mut parts: Vec<&str> = vec![&sop.id, &sop.purpose, &sop.when_to_use];
+    for p in &sop.prerequisites {
+        parts.push(&p.description);
+        parts.extend(p.check.as_deref());
+    }
+    for s in &sop.steps {
+        parts.push(&s.title);
+        parts.extend(s.commands.iter().map(String::as_str));
+        parts.extend(s.why.as_deref());
+        parts.extend(s.instruction.as_deref());
+    }
+    for r in &sop.rules {
+        parts.extend([r.when.summary.as_str(), r.then.as_str(), r.because.as_str()]);
+    }
+    for e in &sop.edge_cases {
+        parts.extend([e.description.as_str(), e.handling.as_str()]);
+    }
+    for e in &sop.escalations {
+        parts.push(&e.when);
+        parts.extend(e.contact.as_deref());
+    }
+    for c in &sop.success_checks {
+        parts.push(&c.description);
+    }
+    parts.join("\n")
+}
+
 /// `base`: the version the change was made from; a newer one saved in
 /// the meantime makes this fail instead of overwriting it.
 pub async fn save_version(
@@ -111,11 +146,13 @@ pub async fn save_version(
         s.revisions.push(r);
         s.to_json()
     };
+    let search_text = search_text(&sop);
     let version = store
         .add_sop_version(
             &id,
             &NewSopVersion {
                 base,
+                search_text: &search_text,
                 title: &title,
                 author: &author,
                 summary: &summary,
@@ -236,9 +273,13 @@ pub fn show(paths: &Paths, args: ShowArgs) -> Result<ExitCode> {
 
 pub fn export(paths: &Paths, args: ExportArgs) -> Result<ExitCode> {
     let rt = crate::runtime()?;
+    if let Some(dir) = &args.all {
+        return rt.block_on(export_all(paths, dir));
+    }
+    let id = args.sop.clone().unwrap_or_default();
     rt.block_on(async {
         let store = SqliteStore::open(&paths.db).await?;
-        let sop = load_sop(&store, &args.sop, args.version).await?;
+        let sop = load_sop(&store, &id, args.version).await?;
         let text = match args.format {
             ExportFormat::Md => tacit_sop::render_markdown(&sop),
             ExportFormat::Json => sop.to_json(),
@@ -254,6 +295,107 @@ pub fn export(paths: &Paths, args: ExportArgs) -> Result<ExitCode> {
         }
         store.close().await;
         Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn export_all(paths: &Paths, dir: &std::path::Path) -> Result<ExitCode> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let store = SqliteStore::open(&paths.db).await?;
+    let all = store.list_sops().await?;
+    for v in &all {
+        let sop = Sop::from_json(&v.body)
+            .map_err(|e| anyhow::anyhow!("stored SOP {} is unreadable: {e}", v.sop_id))?;
+        let path = dir.join(format!("{}.md", sop.id));
+        std::fs::write(&path, tacit_sop::render_markdown(&sop))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    store.close().await;
+    println!("wrote {} SOP(s) to {}", all.len(), dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tacit import DIR` (every `*.md`) or `tacit import FILE.md`: idempotent;
+/// an edited file becomes a new version.
+pub fn import_path(paths: &Paths, path: PathBuf) -> Result<ExitCode> {
+    if !path.is_dir() {
+        return import_sop(paths, path);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("md"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        bail!("{} holds no .md files", path.display());
+    }
+    let mut failed = 0;
+    for f in files {
+        if let Err(e) = import_sop(paths, f) {
+            eprintln!("tacit: {e:#}");
+            failed += 1;
+        }
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+pub fn list(paths: &Paths, json: bool) -> Result<ExitCode> {
+    let rt = crate::runtime()?;
+    rt.block_on(async {
+        let store = SqliteStore::open(&paths.db).await?;
+        let all = store.list_sops().await?;
+        let sops: Vec<Sop> = all.iter().filter_map(|v| Sop::from_json(&v.body).ok()).collect();
+        if json {
+            let rows: Vec<serde_json::Value> = sops
+                .iter()
+                .map(|s| serde_json::json!({"id": s.id, "title": s.title, "version": s.version, "owner": s.owner, "steps": s.steps.len(), "rules": s.rules.len()}))
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&rows)?);
+        } else if sops.is_empty() {
+            println!("No SOPs yet. Record a procedure with `tacit record NAME`, then `tacit draft NAME`.");
+        } else {
+            for s in &sops {
+                println!(
+                    "{:<24} v{:<3} {:<16} {} ({} steps, {} rules)",
+                    s.id,
+                    s.version,
+                    s.owner.as_deref().unwrap_or("no owner"),
+                    s.title,
+                    s.steps.len(),
+                    s.rules.len()
+                );
+            }
+        }
+        store.close().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn search(paths: &Paths, query: String, json: bool) -> Result<ExitCode> {
+    let rt = crate::runtime()?;
+    rt.block_on(async {
+        let store = SqliteStore::open(&paths.db).await?;
+        let hits = store.search(&query).await?;
+        if json {
+            let rows: Vec<serde_json::Value> = hits
+                .iter()
+                .map(|(id, title, snip)| serde_json::json!({"id": id, "title": title, "snippet": snip}))
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&rows)?);
+        } else if hits.is_empty() {
+            println!("Nothing matches \"{query}\".");
+        } else {
+            for (id, title, snip) in &hits {
+                println!("{id:<24} {title}\n    {}", snip.replace('\n', " "));
+            }
+        }
+        store.close().await;
+        Ok(if hits.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
     })
 }
 

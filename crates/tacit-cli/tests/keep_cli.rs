@@ -309,3 +309,53 @@ fn status_notify_posts_a_slack_compatible_summary() {
     assert_eq!(json["blocks"][0]["type"], "header");
     assert_eq!(json["sops"][0]["id"], "deploy-web");
 }
+
+#[test]
+fn a_folder_round_trips_and_search_finds_sops_by_their_reasons() {
+    let world = drafted();
+    let dir = world.dir.path().join("sops");
+    let out = world.tacit(&["export", "--all", dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = dir.join("deploy-web.md");
+    let md = std::fs::read_to_string(&file).unwrap();
+
+    // Importing the untouched folder changes nothing.
+    let same = String::from_utf8_lossy(&world.tacit(&["import", dir.to_str().unwrap()]).stdout)
+        .into_owned();
+    assert!(same.contains("unchanged"), "{same}");
+
+    // An edit made in git comes back as a new version.
+    std::fs::write(
+        &file,
+        md.replace(
+            "### 2. Build the release",
+            "### 2. Build the release tarball",
+        ),
+    )
+    .unwrap();
+    let edited = String::from_utf8_lossy(&world.tacit(&["import", dir.to_str().unwrap()]).stdout)
+        .into_owned();
+    assert!(edited.contains("as version 2"), "{edited}");
+    let shown = String::from_utf8_lossy(&world.tacit(&["show", "deploy-web"]).stdout).into_owned();
+    assert!(shown.contains("2. Build the release tarball"), "{shown}");
+    let again = String::from_utf8_lossy(&world.tacit(&["import", dir.to_str().unwrap()]).stdout)
+        .into_owned();
+    assert!(again.contains("unchanged"), "{again}");
+
+    let list = world.tacit(&["list", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(list[0]["id"], "deploy-web");
+    assert_eq!(list[0]["version"], 2);
+
+    let hits = world.tacit(&["search", "crashed", "lock", "--json"]);
+    assert!(hits.status.success());
+    let hits: serde_json::Value = serde_json::from_slice(&hits.stdout).unwrap();
+    assert_eq!(hits[0]["id"], "deploy-web");
+    assert!(hits[0]["snippet"].as_str().unwrap().contains("["), "{hits}");
+    let none = world.tacit(&["search", "kubernetes"]);
+    assert_eq!(none.status.code(), Some(1));
+}

@@ -162,6 +162,12 @@ pub trait Store {
         members: &[String],
     ) -> impl Future<Output = Result<(), StoreError>>;
     fn teams(&self) -> impl Future<Output = Result<Vec<(String, Vec<String>)>, StoreError>>;
+    /// SOPs matching `query` (words, all required), best first:
+    /// (sop id, title, snippet).
+    fn search(
+        &self,
+        query: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String, String)>, StoreError>>;
     /// Every version of an SOP, oldest first.
     fn sop_versions(
         &self,
@@ -198,6 +204,8 @@ pub struct NewSopVersion<'a> {
     pub title: &'a str,
     pub author: &'a str,
     pub summary: &'a str,
+    /// The words `tacit search` finds this SOP by.
+    pub search_text: &'a str,
     /// Builds the JSON body once the version number is known.
     pub body: &'a (dyn Fn(u32) -> String + Sync),
 }

@@ -245,6 +245,16 @@ impl Store for SqliteStore {
         .bind((new.body)(version))
         .execute(&mut *tx)
         .await?;
+        sqlx::query("DELETE FROM sop_search WHERE sop_id = ?")
+            .bind(sop_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO sop_search (sop_id, title, content) VALUES (?, ?, ?)")
+            .bind(sop_id)
+            .bind(new.title)
+            .bind(new.search_text)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(version)
     }
@@ -434,6 +444,33 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn search(&self, query: &str) -> Result<Vec<(String, String, String)>, StoreError> {
+        // Each word is quoted, so FTS5 syntax in a query is just text.
+        let fts: Vec<String> = query
+            .split_whitespace()
+            .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+            .collect();
+        if fts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(
+            "SELECT sop_id, title, snippet(sop_search, 2, '[', ']', '…', 10) AS snip FROM sop_search \
+             WHERE sop_search MATCH ? ORDER BY bm25(sop_search, 0.0, 5.0, 1.0) LIMIT 50",
+        )
+        .bind(fts.join(" "))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("sop_id")?,
+                    r.try_get("title")?,
+                    r.try_get("snip")?,
+                ))
+            })
+            .collect()
+    }
+
     async fn sop_versions(&self, sop_id: &str) -> Result<Vec<SopVersion>, StoreError> {
         let rows = sqlx::query("SELECT * FROM sop_versions WHERE sop_id = ? ORDER BY version")
             .bind(sop_id)
@@ -573,6 +610,7 @@ mod tests {
         let body = |v: u32| format!("{{\"v\":{v}}}");
         let new = NewSopVersion {
             base: None,
+            search_text: "migrate the database; stale lock",
             title: "Deploy web",
             author: "ops",
             summary: "drafted",
@@ -621,6 +659,10 @@ mod tests {
             store.add_sop_version("deploy-web", &fresh).await.unwrap(),
             3
         );
+        let found = store.search("stale LOCK").await.unwrap();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].2.contains("[stale]"), "{found:?}");
+        assert!(store.search("\"unbalanced").await.unwrap().is_empty());
         let all = store.list_sops().await.unwrap();
         assert_eq!(
             all.iter()
