@@ -590,3 +590,115 @@ pub fn status(paths: &Paths, json: bool, check: bool, notify: Option<String>) ->
     let _ = std::io::stdout().is_terminal();
     Ok(ExitCode::SUCCESS)
 }
+
+fn percentile(sorted: &[i64], p: f64) -> i64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// `tacit stats SOP`: runs over time, success rate, step durations, and the
+/// steps where runs fail, deviate or escalate.
+pub fn stats(paths: &Paths, sop_id: String, json: bool) -> Result<ExitCode> {
+    let rt = crate::runtime()?;
+    rt.block_on(async {
+        let store = crate::runs::open_synced(paths).await?;
+        let sop = load_sop(&store, &sop_id, None).await?;
+        let runs: Vec<_> = store
+            .list_runs(Some(&sop_id))
+            .await?
+            .into_iter()
+            .filter(|r| r.meta.sop_id.as_deref() == Some(sop_id.as_str()))
+            .collect();
+        let mut per_day: std::collections::BTreeMap<String, (u32, u32)> = Default::default();
+        let mut durations: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
+        let mut fails: std::collections::BTreeMap<String, u32> = Default::default();
+        let mut deviates: std::collections::BTreeMap<String, u32> = Default::default();
+        let mut escalates: std::collections::BTreeMap<String, u32> = Default::default();
+        let (mut succeeded, mut finished) = (0u32, 0u32);
+        for r in &runs {
+            let events = store.events(&r.meta.id).await?;
+            let mut current: Option<String> = None;
+            let mut outcome = None;
+            for e in &events {
+                match &e.body {
+                    EventBody::Step { title } => current = Some(title.clone()),
+                    EventBody::StepDone { title, duration_ms, .. } => {
+                        durations.entry(title.clone()).or_default().push(*duration_ms);
+                    }
+                    EventBody::Deviation { step, .. } => *deviates.entry(step.clone()).or_default() += 1,
+                    EventBody::Outcome { outcome: o, .. } => outcome = Some(o.clone()),
+                    _ => {}
+                }
+            }
+            let day = tacit_core::utc_date(r.meta.started_at_ms);
+            let entry = per_day.entry(day).or_default();
+            entry.0 += 1;
+            if let Some(o) = &outcome {
+                finished += 1;
+                if o == "succeeded" {
+                    succeeded += 1;
+                    entry.1 += 1;
+                } else if let Some(step) = &current {
+                    let into = if o == "escalated" { &mut escalates } else { &mut fails };
+                    *into.entry(step.clone()).or_default() += 1;
+                }
+            }
+        }
+        let steps: Vec<serde_json::Value> = sop
+            .steps
+            .iter()
+            .map(|s| {
+                let mut d = durations.get(&s.title).cloned().unwrap_or_default();
+                d.sort_unstable();
+                serde_json::json!({
+                    "step": s.title,
+                    "runs": d.len(),
+                    "median_ms": percentile(&d, 0.5),
+                    "p90_ms": percentile(&d, 0.9),
+                    "failed": fails.get(&s.title).copied().unwrap_or(0),
+                    "deviated": deviates.get(&s.title).copied().unwrap_or(0),
+                    "escalated": escalates.get(&s.title).copied().unwrap_or(0),
+                })
+            })
+            .collect();
+        let rate = (finished > 0).then(|| f64::from(succeeded) / f64::from(finished));
+        if json {
+            let doc = serde_json::json!({
+                "sop": sop.id, "version": sop.version, "runs": runs.len(),
+                "success_rate": rate,
+                "per_day": per_day.iter().map(|(d, (n, ok))| serde_json::json!({"date": d, "runs": n, "succeeded": ok})).collect::<Vec<_>>(),
+                "steps": steps,
+            });
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        } else {
+            let style = Style::stdout();
+            println!(
+                "{}  {} guided runs, success rate {}",
+                style.bold(&sop.title),
+                runs.len(),
+                rate.map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_else(|| "–".into())
+            );
+            let max = per_day.values().map(|(n, _)| *n).max().unwrap_or(1).max(1);
+            for (day, (n, ok)) in &per_day {
+                let width = (30 * n / max).max(1) as usize;
+                let good = (30 * ok / max) as usize;
+                println!("  {day}  {}{} {n} ({ok} ok)", style.green(&"█".repeat(good)), style.red(&"█".repeat(width.saturating_sub(good))));
+            }
+            println!("\n  {:<30} {:>9} {:>9} {:>6} {:>8} {:>9}", "step", "median", "p90", "failed", "deviated", "escalated");
+            for s in &steps {
+                println!(
+                    "  {:<30} {:>9} {:>9} {:>6} {:>8} {:>9}",
+                    s["step"].as_str().unwrap_or_default().chars().take(30).collect::<String>(),
+                    render::duration(s["median_ms"].as_i64().unwrap_or(0)),
+                    render::duration(s["p90_ms"].as_i64().unwrap_or(0)),
+                    s["failed"], s["deviated"], s["escalated"]
+                );
+            }
+        }
+        store.close().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}

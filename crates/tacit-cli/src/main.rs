@@ -184,6 +184,13 @@ enum Command {
     },
     /// Walk the proposals runs made: accept, edit in $EDITOR, or reject.
     Review { sop: String },
+    /// Runs over time, success rate, step durations (median, p90), and the
+    /// steps where runs fail, deviate or escalate.
+    Stats {
+        sop: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
 }
@@ -290,6 +297,7 @@ fn main() -> ExitCode {
         Command::Log { sop, json } => keep::log(&paths, sop, json),
         Command::Diff { sop, v1, v2 } => keep::diff(&paths, sop, v1, v2),
         Command::Review { sop } => keep::review(&paths, sop),
+        Command::Stats { sop, json } => keep::stats(&paths, sop, json),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "tacit", &mut std::io::stdout());

@@ -359,3 +359,41 @@ fn a_folder_round_trips_and_search_finds_sops_by_their_reasons() {
     let none = world.tacit(&["search", "kubernetes"]);
     assert_eq!(none.status.code(), Some(1));
 }
+
+#[test]
+fn stats_show_runs_success_and_where_runs_fail() {
+    let world = drafted();
+    for (name, wrong) in [("ok-1", false), ("ok-2", false), ("bad", true)] {
+        let dir = if wrong {
+            wrong_version(&world, name)
+        } else {
+            fresh(&world, name)
+        };
+        let out = run_yes(&world, &dir, &["--param", "version=1.4.2"]);
+        assert!(
+            out.status.code() == Some(0) || wrong,
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let out = world.tacit(&["stats", "deploy-web", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["runs"], 3);
+    let rate = s["success_rate"].as_f64().unwrap();
+    assert!((rate - 2.0 / 3.0).abs() < 1e-9, "{rate}");
+    let migrate = s["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["step"] == "Run database migrations")
+        .unwrap();
+    assert_eq!(migrate["runs"], 3);
+    assert!(migrate["p90_ms"].as_i64().unwrap() >= migrate["median_ms"].as_i64().unwrap());
+    let text = String::from_utf8_lossy(&world.tacit(&["stats", "deploy-web"]).stdout).into_owned();
+    assert!(text.contains("3 guided runs, success rate 67%"), "{text}");
+}
