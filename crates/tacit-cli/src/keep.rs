@@ -436,72 +436,41 @@ async fn finish_review(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Gathers the facts health needs about every SOP.
+/// Gathers the facts health needs about every SOP: a handful of queries
+/// for the whole library, so `tacit status` stays fast with thousands.
 async fn facts(store: &SqliteStore) -> Result<Vec<SopFacts>> {
-    let mut out = Vec::new();
     let teams = store.teams().await?;
-    for latest in store.list_sops().await? {
-        let Ok(sop) = Sop::from_json(&latest.body) else {
-            continue;
-        };
-        let reviewed_at_ms = store
-            .last_review(&sop.id)
-            .await?
-            .map(|(_, _, at)| at)
-            .unwrap_or(latest.created_at_ms);
-        let pending_proposals = store
-            .proposals(&sop.id)
-            .await?
-            .into_iter()
-            .filter(|p| p.status == "pending")
-            .map(|p| p.created_at_ms)
-            .collect();
-        let all_runs = store.list_runs(Some(&sop.id)).await?;
-        let mut runs = Vec::new();
-        for r in all_runs
-            .iter()
-            .filter(|r| r.meta.sop_id.as_deref() == Some(sop.id.as_str()))
-            .take(10)
-        {
-            let events = store.events(&r.meta.id).await?;
-            let outcome = events.iter().find_map(|e| match &e.body {
-                EventBody::Outcome { outcome, .. } => Some(outcome.clone()),
-                _ => None,
-            });
-            let deviated_steps = events
-                .iter()
-                .filter_map(|e| match &e.body {
-                    EventBody::Deviation { step, .. } => Some(step.clone()),
-                    _ => None,
-                })
-                .collect();
-            runs.push(RunFacts {
-                at_ms: r.meta.started_at_ms,
-                user: r.meta.user.clone(),
-                outcome,
-                deviated_steps,
-            });
-        }
-        let owner = sop
-            .owner
-            .clone()
-            .map(|o| match teams.iter().find(|(n, _)| *n == o) {
+    Ok(store
+        .health_rows()
+        .await?
+        .into_iter()
+        .map(|h| {
+            let owner = h.owner.map(|o| match teams.iter().find(|(n, _)| *n == o) {
                 Some((n, m)) => format!("{n} (team: {})", m.join(", ")),
                 None => o,
             });
-        out.push(SopFacts {
-            id: sop.id.clone(),
-            title: sop.title.clone(),
-            version: sop.version,
-            owner,
-            review_every_days: sop.review_every_days,
-            reviewed_at_ms,
-            pending_proposals,
-            runs,
-            people: all_runs.iter().map(|r| r.meta.user.clone()).collect(),
-        });
-    }
-    Ok(out)
+            SopFacts {
+                id: h.sop_id,
+                title: h.title,
+                version: h.version,
+                owner,
+                review_every_days: h.review_every_days,
+                reviewed_at_ms: h.last_review_ms.unwrap_or(h.version_created_ms),
+                pending_proposals: h.pending,
+                runs: h
+                    .runs
+                    .into_iter()
+                    .map(|(at_ms, user, outcome, deviated_steps)| RunFacts {
+                        at_ms,
+                        user,
+                        outcome,
+                        deviated_steps,
+                    })
+                    .collect(),
+                people: h.people,
+            }
+        })
+        .collect())
 }
 
 pub fn status(paths: &Paths, json: bool, check: bool, notify: Option<String>) -> Result<ExitCode> {

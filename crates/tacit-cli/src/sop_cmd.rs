@@ -153,6 +153,8 @@ pub async fn save_version(
             &NewSopVersion {
                 base,
                 search_text: &search_text,
+                owner: sop.owner.as_deref(),
+                review_every_days: sop.review_every_days,
                 title: &title,
                 author: &author,
                 summary: &summary,

@@ -105,6 +105,12 @@ pub trait Store {
     /// A run by full id, by a unique prefix or suffix of it, or `latest`.
     fn find_run(&self, id: &str) -> impl Future<Output = Result<RunMeta, StoreError>>;
     fn events(&self, run_id: &str) -> impl Future<Output = Result<Vec<Event>, StoreError>>;
+    /// How a guided run ended.
+    fn set_outcome(
+        &self,
+        run_id: &str,
+        outcome: &str,
+    ) -> impl Future<Output = Result<(), StoreError>>;
     /// Records events' hash-chain links (`(seq, link)`).
     fn set_event_hashes(
         &self,
@@ -168,6 +174,8 @@ pub trait Store {
         &self,
         query: &str,
     ) -> impl Future<Output = Result<Vec<(String, String, String)>, StoreError>>;
+    /// Everything library health needs about every SOP, in a few queries.
+    fn health_rows(&self) -> impl Future<Output = Result<Vec<HealthRow>, StoreError>>;
     /// Every version of an SOP, oldest first.
     fn sop_versions(
         &self,
@@ -206,8 +214,28 @@ pub struct NewSopVersion<'a> {
     pub summary: &'a str,
     /// The words `tacit search` finds this SOP by.
     pub search_text: &'a str,
+    pub owner: Option<&'a str>,
+    pub review_every_days: Option<u32>,
     /// Builds the JSON body once the version number is known.
     pub body: &'a (dyn Fn(u32) -> String + Sync),
+}
+
+/// One SOP as library health sees it.
+#[derive(Debug, Clone, Default)]
+pub struct HealthRow {
+    pub sop_id: String,
+    pub title: String,
+    pub version: u32,
+    pub owner: Option<String>,
+    pub review_every_days: Option<u32>,
+    pub version_created_ms: i64,
+    pub last_review_ms: Option<i64>,
+    /// Creation times of pending proposals.
+    pub pending: Vec<i64>,
+    /// Guided runs, newest first: (started, user, outcome, deviated steps).
+    pub runs: Vec<(i64, String, Option<String>, Vec<String>)>,
+    /// Everyone who recorded or ran it.
+    pub people: Vec<String>,
 }
 
 /// A stored SOP version.
@@ -317,6 +345,13 @@ pub async fn import_journal<S: Store + JournalBookkeeping>(
         .filter_map(|(e, h)| h.clone().map(|h| (e.seq, h)))
         .collect();
     store.set_event_hashes(&meta.id, &links).await?;
+    let outcome = journal.events.iter().rev().find_map(|e| match &e.body {
+        tacit_core::EventBody::Outcome { outcome, .. } => Some(outcome.clone()),
+        _ => None,
+    });
+    if let Some(o) = outcome {
+        store.set_outcome(&meta.id, &o).await?;
+    }
     store.set_journal_bytes(&meta.id, journal.bytes).await?;
     Ok(true)
 }

@@ -9,7 +9,8 @@ use sqlx::{Row, sqlite::SqliteRow};
 use tacit_core::{Event, EventBody, RunMeta, RunStatus};
 
 use crate::{
-    JournalBookkeeping, NewSopVersion, Proposal, RunSummary, SopVersion, Store, StoreError,
+    HealthRow, JournalBookkeeping, NewSopVersion, Proposal, RunSummary, SopVersion, Store,
+    StoreError,
 };
 
 #[derive(Clone)]
@@ -233,8 +234,8 @@ impl Store for SqliteStore {
         }
         let version = current + 1;
         sqlx::query(
-            "INSERT INTO sop_versions (sop_id, version, title, created_at_ms, author, summary, body) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO sop_versions (sop_id, version, title, created_at_ms, author, summary, body, owner, review_every_days) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(sop_id)
         .bind(i64::from(version))
@@ -243,6 +244,8 @@ impl Store for SqliteStore {
         .bind(new.author)
         .bind(new.summary)
         .bind((new.body)(version))
+        .bind(new.owner)
+        .bind(new.review_every_days.map(i64::from))
         .execute(&mut *tx)
         .await?;
         sqlx::query("DELETE FROM sop_search WHERE sop_id = ?")
@@ -283,6 +286,102 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(sop_from_row).collect()
+    }
+
+    async fn set_outcome(&self, run_id: &str, outcome: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE runs SET outcome = ? WHERE id = ?")
+            .bind(outcome)
+            .bind(run_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn health_rows(&self) -> Result<Vec<HealthRow>, StoreError> {
+        use std::collections::HashMap;
+        let mut rows: Vec<HealthRow> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let latest = sqlx::query(
+            "SELECT s.sop_id, s.title, s.version, s.owner, s.review_every_days, s.created_at_ms FROM sop_versions s \
+             JOIN (SELECT sop_id, MAX(version) AS v FROM sop_versions GROUP BY sop_id) l \
+             ON s.sop_id = l.sop_id AND s.version = l.v",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for r in &latest {
+            let id: String = r.try_get("sop_id")?;
+            index.insert(id.clone(), rows.len());
+            rows.push(HealthRow {
+                sop_id: id,
+                title: r.try_get("title")?,
+                version: r.try_get::<i64, _>("version")? as u32,
+                owner: r.try_get("owner")?,
+                review_every_days: r
+                    .try_get::<Option<i64>, _>("review_every_days")?
+                    .map(|d| d as u32),
+                version_created_ms: r.try_get("created_at_ms")?,
+                ..Default::default()
+            });
+        }
+        for r in sqlx::query("SELECT sop_id, MAX(at_ms) AS at FROM reviews GROUP BY sop_id")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            if let Some(&i) = index.get(&r.try_get::<String, _>("sop_id")?) {
+                rows[i].last_review_ms = r.try_get("at")?;
+            }
+        }
+        for r in sqlx::query("SELECT sop_id, created_at_ms FROM proposals WHERE status = 'pending'")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            if let Some(&i) = index.get(&r.try_get::<String, _>("sop_id")?) {
+                rows[i].pending.push(r.try_get("created_at_ms")?);
+            }
+        }
+        // The ten most recent guided runs of each SOP.
+        let mut run_index: HashMap<String, (usize, usize)> = HashMap::new();
+        for r in sqlx::query(
+            "SELECT id, sop_id, started_at_ms, username, outcome FROM ( \
+               SELECT id, sop_id, started_at_ms, username, outcome, \
+                      ROW_NUMBER() OVER (PARTITION BY sop_id ORDER BY started_at_ms DESC) AS n \
+               FROM runs WHERE sop_id IS NOT NULL) WHERE n <= 10 ORDER BY sop_id, started_at_ms DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            if let Some(&i) = index.get(&r.try_get::<String, _>("sop_id")?) {
+                run_index.insert(r.try_get("id")?, (i, rows[i].runs.len()));
+                rows[i].runs.push((
+                    r.try_get("started_at_ms")?,
+                    r.try_get("username")?,
+                    r.try_get("outcome")?,
+                    Vec::new(),
+                ));
+            }
+        }
+        for r in sqlx::query(
+            "SELECT e.run_id, json_extract(e.body, '$.step') AS step FROM events e \
+             JOIN runs r ON r.id = e.run_id WHERE r.sop_id IS NOT NULL AND e.kind = 'deviation'",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            if let Some(&(i, j)) = run_index.get(&r.try_get::<String, _>("run_id")?)
+                && let Some(step) = r.try_get::<Option<String>, _>("step")?
+            {
+                rows[i].runs[j].3.push(step);
+            }
+        }
+        for r in sqlx::query("SELECT DISTINCT name, username FROM runs")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            if let Some(&i) = index.get(&r.try_get::<String, _>("name")?) {
+                rows[i].people.push(r.try_get("username")?);
+            }
+        }
+        Ok(rows)
     }
 
     async fn set_event_hashes(
@@ -611,6 +710,8 @@ mod tests {
         let new = NewSopVersion {
             base: None,
             search_text: "migrate the database; stale lock",
+            owner: Some("ops"),
+            review_every_days: Some(30),
             title: "Deploy web",
             author: "ops",
             summary: "drafted",
@@ -663,6 +764,12 @@ mod tests {
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[0].2.contains("[stale]"), "{found:?}");
         assert!(store.search("\"unbalanced").await.unwrap().is_empty());
+        let health = store.health_rows().await.unwrap();
+        let row = health.iter().find(|h| h.sop_id == "deploy-web").unwrap();
+        assert_eq!(
+            (row.version, row.owner.as_deref(), row.review_every_days),
+            (3, Some("ops"), Some(30))
+        );
         let all = store.list_sops().await.unwrap();
         assert_eq!(
             all.iter()
