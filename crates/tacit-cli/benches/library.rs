@@ -13,7 +13,10 @@ use tacit_sop::{DecisionRule, Sop, Step};
 use tacit_store::{NewSopVersion, SqliteStore, Store};
 
 fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn sop(i: usize) -> Sop {
@@ -93,9 +96,20 @@ async fn generate(path: &std::path::Path, sops: usize, events: usize) {
                 seq,
                 at_ms: meta.started_at_ms + seq as i64,
                 body: if seq == per_run as u64 {
-                    EventBody::Outcome { outcome: if r % 5 == 0 { "failed".into() } else { "succeeded".into() }, summary: String::new() }
+                    EventBody::Outcome {
+                        outcome: if r % 5 == 0 {
+                            "failed".into()
+                        } else {
+                            "succeeded".into()
+                        },
+                        summary: String::new(),
+                    }
                 } else if seq % 17 == 0 {
-                    EventBody::Deviation { step: "Step 2".into(), what: "skipped".into(), reason: "bench".into() }
+                    EventBody::Deviation {
+                        step: "Step 2".into(),
+                        what: "skipped".into(),
+                        reason: "bench".into(),
+                    }
                 } else {
                     EventBody::Command(CommandRecord {
                         command: format!("./scripts/task-{}.sh", seq % 6),
@@ -112,7 +126,10 @@ async fn generate(path: &std::path::Path, sops: usize, events: usize) {
             })
             .collect();
         store.append_events(&meta.id, &evs).await.unwrap();
-        store.set_outcome(&meta.id, if r % 5 == 0 { "failed" } else { "succeeded" }).await.unwrap();
+        store
+            .set_outcome(&meta.id, if r % 5 == 0 { "failed" } else { "succeeded" })
+            .await
+            .unwrap();
     }
     store.close().await;
 }
@@ -140,7 +157,10 @@ fn main() {
         .build()
         .unwrap()
         .block_on(generate(&db, sops, events));
-    eprintln!("generated {sops} SOPs and {events} events in {:.1}s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "generated {sops} SOPs and {events} events in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
     let bin = env!("CARGO_BIN_EXE_tacit");
     let run = |args: &[&str]| {
         let out = Command::new(bin)
@@ -149,7 +169,11 @@ fn main() {
             .env("TACIT_CONFIG", dir.path().join("none.toml"))
             .output()
             .unwrap();
-        assert!(out.status.success() || args[0] == "status", "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success() || args[0] == "status",
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         out
     };
     // Warm the page cache once, as a second invocation would find it.
@@ -165,6 +189,12 @@ fn main() {
     let verdict = |t: f64, limit: f64| if t < limit { "met" } else { "NOT met" };
     println!("| benchmark ({sops} SOPs, {events} events) | median | target | |");
     println!("|---|---|---|---|");
-    println!("| `tacit status --json` | {status:.1} ms | < 100 ms | {} |", verdict(status, 100.0));
-    println!("| `tacit search crashed lock` | {search:.1} ms | < 50 ms | {} |", verdict(search, 50.0));
+    println!(
+        "| `tacit status --json` | {status:.1} ms | < 100 ms | {} |",
+        verdict(status, 100.0)
+    );
+    println!(
+        "| `tacit search crashed lock` | {search:.1} ms | < 50 ms | {} |",
+        verdict(search, 50.0)
+    );
 }

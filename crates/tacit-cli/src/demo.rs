@@ -123,8 +123,8 @@ pub fn run(paths: &Paths, args: DemoArgs) -> Result<ExitCode> {
         )
         .await?
         {
-            Some(sop) => sop,
-            None => crate::sop_cmd::load_sop(&store, "deploy-web", None).await?,
+            crate::sop_cmd::Drafted::Saved(sop) => sop,
+            _ => crate::sop_cmd::load_sop(&store, "deploy-web", None).await?,
         };
         store.close().await;
         anyhow::Ok((meta, events, sop))

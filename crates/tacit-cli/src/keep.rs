@@ -259,6 +259,48 @@ pub fn review(paths: &Paths, sop_id: String) -> Result<ExitCode> {
         let mut rejected: Vec<(String, String)> = Vec::new();
         let mut runs: Vec<String> = Vec::new();
         for (n, p) in pending.iter().enumerate() {
+            if p.kind == "redraft" {
+                let Ok(mut redraft) = Sop::from_json(&p.body) else {
+                    println!("  proposal {} is unreadable; skipped", p.id);
+                    continue;
+                };
+                redraft.owner = sop.owner.clone();
+                redraft.review_every_days = sop.review_every_days;
+                redraft.revisions = sop.revisions.clone();
+                redraft.version = sop.version;
+                println!(
+                    "\n{} {}",
+                    style.bold(&format!("{}/{}", n + 1, pending.len())),
+                    p.summary
+                );
+                print!(
+                    "{}",
+                    tacit_review::diff::render(
+                        &tacit_review::diff::diff(&sop, &redraft),
+                        style.color
+                    )
+                );
+                match ask("  [a]ccept  [r]eject  [s]kip > ").as_str() {
+                    "a" | "accept" => {
+                        sop = redraft;
+                        accepted.push((p.id.clone(), "accepted the new draft".into()));
+                        runs.push(p.run_id.clone());
+                    }
+                    "r" | "reject" => {
+                        let reason = ask("  why (kept): ");
+                        rejected.push((
+                            p.id.clone(),
+                            if reason.is_empty() {
+                                "rejected".into()
+                            } else {
+                                reason
+                            },
+                        ));
+                    }
+                    _ => {}
+                }
+                continue;
+            }
             let evidence: tacit_review::apply::Evidence = match serde_json::from_str(&p.body) {
                 Ok(e) => e,
                 Err(e) => {

@@ -168,11 +168,21 @@ pub async fn save_version(
     Ok(sop)
 }
 
+/// What `tacit draft` did.
+pub enum Drafted {
+    /// A new version.
+    Saved(Sop),
+    /// The runs say nothing new.
+    Unchanged,
+    /// The SOP has an owner: the draft waits for them as a proposal.
+    Proposed { owner: String },
+}
+
 pub async fn draft_into_store(
     store: &SqliteStore,
     name: &str,
     run_ids: &[String],
-) -> Result<Option<Sop>> {
+) -> Result<Drafted> {
     let metas = if run_ids.is_empty() {
         store
             .list_runs(Some(name))
@@ -209,15 +219,40 @@ pub async fn draft_into_store(
         sop.review_every_days = prev.review_every_days;
         sop.revisions = prev.revisions.clone();
         if same_content(&sop, &prev) {
-            return Ok(None);
+            return Ok(Drafted::Unchanged);
         }
         revision.summary = format!(
             "Redrafted from {} run{}",
             inputs.len(),
             if inputs.len() == 1 { "" } else { "s" }
         );
+        // An owned SOP is the owner's: a new draft is a proposal for them,
+        // not a new version behind their back.
+        if prev.owner.is_some() {
+            let id = format!("redraft-{}-{}", sop.id, uuid::Uuid::now_v7());
+            sop.version = prev.version;
+            store
+                .add_proposal(&tacit_store::Proposal {
+                    id: id.clone(),
+                    sop_id: sop.id.clone(),
+                    sop_version: prev.version,
+                    run_id: revision.runs.last().cloned().unwrap_or_default(),
+                    kind: "redraft".into(),
+                    summary: format!("{} (from {} run(s))", revision.summary, inputs.len()),
+                    body: sop.to_json(),
+                    status: "pending".into(),
+                    created_at_ms: tacit_core::now_ms(),
+                    resolution: None,
+                })
+                .await?;
+            return Ok(Drafted::Proposed {
+                owner: prev.owner.clone().unwrap_or_default(),
+            });
+        }
     }
-    Ok(Some(save_version(store, sop, revision, None).await?))
+    Ok(Drafted::Saved(
+        save_version(store, sop, revision, None).await?,
+    ))
 }
 
 pub fn draft(paths: &Paths, args: DraftArgs) -> Result<ExitCode> {
@@ -226,9 +261,17 @@ pub fn draft(paths: &Paths, args: DraftArgs) -> Result<ExitCode> {
         let store = crate::runs::open_synced(paths).await?;
         let result = draft_into_store(&store, &args.name, &args.runs).await;
         let sop = match result? {
-            Some(sop) => sop,
-            None => {
+            Drafted::Saved(sop) => sop,
+            Drafted::Unchanged => {
                 println!("{} is unchanged: the runs say nothing new since the latest version.", args.name);
+                store.close().await;
+                return Ok(ExitCode::SUCCESS);
+            }
+            Drafted::Proposed { owner } => {
+                println!(
+                    "{} is owned by {owner}: the new draft waits for them as a proposal (`tacit review {}`).",
+                    args.name, args.name
+                );
                 store.close().await;
                 return Ok(ExitCode::SUCCESS);
             }

@@ -397,3 +397,47 @@ fn stats_show_runs_success_and_where_runs_fail() {
     let text = String::from_utf8_lossy(&world.tacit(&["stats", "deploy-web"]).stdout).into_owned();
     assert!(text.contains("3 guided runs, success rate 67%"), "{text}");
 }
+
+#[test]
+fn a_new_draft_of_an_owned_sop_is_a_proposal_for_its_owner() {
+    let world = drafted();
+    assert!(
+        world
+            .tacit(&["own", "deploy-web", "--owner", "ops"])
+            .status
+            .success()
+    );
+    // A second recording adds a step.
+    let scenario = fresh(&world, "second-recording");
+    let mut t = world.record("deploy-web", "bash", &scenario, &[]);
+    play_session(&mut t, &["touch ../state/announced"]);
+    t.line("exit");
+    assert!(t.wait().success());
+
+    let out = world.tacit(&["draft", "deploy-web"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("owned by ops: the new draft waits for them"),
+        "{text}"
+    );
+    let log =
+        String::from_utf8_lossy(&world.tacit(&["log", "deploy-web", "--json"]).stdout).into_owned();
+    let before: serde_json::Value = serde_json::from_str(&log).unwrap();
+    let versions = before.as_array().unwrap().len();
+
+    let mut r = Term::spawn(tacit_in(&world, world.dir.path()).args(["review", "deploy-web"]));
+    r.expect("Redrafted from 2 runs");
+    r.expect("+ step");
+    r.expect("[s]kip > ");
+    r.line("a");
+    r.expect(&format!("deploy-web version {}", versions + 1));
+    assert!(r.wait().success());
+    let shown = String::from_utf8_lossy(&world.tacit(&["show", "deploy-web"]).stdout).into_owned();
+    assert!(shown.contains("touch ../state/announced"), "{shown}");
+    assert!(shown.contains("owner: ops"), "{shown}");
+}
