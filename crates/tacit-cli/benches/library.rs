@@ -38,7 +38,7 @@ fn sop(i: usize) -> Sop {
             because: format!("A lock whose process is gone is left over from a crashed run ({i})"),
             ..Default::default()
         }],
-        owner: (i % 3 != 0).then(|| "ops".to_string()),
+        owner: (!i.is_multiple_of(3)).then(|| "ops".to_string()),
         review_every_days: Some(90),
         ..Default::default()
     }
@@ -97,14 +97,14 @@ async fn generate(path: &std::path::Path, sops: usize, events: usize) {
                 at_ms: meta.started_at_ms + seq as i64,
                 body: if seq == per_run as u64 {
                     EventBody::Outcome {
-                        outcome: if r % 5 == 0 {
+                        outcome: if r.is_multiple_of(5) {
                             "failed".into()
                         } else {
                             "succeeded".into()
                         },
                         summary: String::new(),
                     }
-                } else if seq % 17 == 0 {
+                } else if seq.is_multiple_of(17) {
                     EventBody::Deviation {
                         step: "Step 2".into(),
                         what: "skipped".into(),
@@ -127,7 +127,14 @@ async fn generate(path: &std::path::Path, sops: usize, events: usize) {
             .collect();
         store.append_events(&meta.id, &evs).await.unwrap();
         store
-            .set_outcome(&meta.id, if r % 5 == 0 { "failed" } else { "succeeded" })
+            .set_outcome(
+                &meta.id,
+                if r.is_multiple_of(5) {
+                    "failed"
+                } else {
+                    "succeeded"
+                },
+            )
             .await
             .unwrap();
     }

@@ -123,7 +123,7 @@ pub fn run(paths: &Paths, args: DemoArgs) -> Result<ExitCode> {
         )
         .await?
         {
-            crate::sop_cmd::Drafted::Saved(sop) => sop,
+            crate::sop_cmd::Drafted::Saved(sop) => *sop,
             _ => crate::sop_cmd::load_sop(&store, "deploy-web", None).await?,
         };
         store.close().await;

@@ -171,7 +171,7 @@ pub async fn save_version(
 /// What `tacit draft` did.
 pub enum Drafted {
     /// A new version.
-    Saved(Sop),
+    Saved(Box<Sop>),
     /// The runs say nothing new.
     Unchanged,
     /// The SOP has an owner: the draft waits for them as a proposal.
@@ -261,7 +261,7 @@ pub fn draft(paths: &Paths, args: DraftArgs) -> Result<ExitCode> {
         let store = crate::runs::open_synced(paths).await?;
         let result = draft_into_store(&store, &args.name, &args.runs).await;
         let sop = match result? {
-            Drafted::Saved(sop) => sop,
+            Drafted::Saved(sop) => *sop,
             Drafted::Unchanged => {
                 println!("{} is unchanged: the runs say nothing new since the latest version.", args.name);
                 store.close().await;
