@@ -250,9 +250,9 @@ pub async fn draft_into_store(
             });
         }
     }
-    Ok(Drafted::Saved(
+    Ok(Drafted::Saved(Box::new(
         save_version(store, sop, revision, None).await?,
-    ))
+    )))
 }
 
 pub fn draft(paths: &Paths, args: DraftArgs) -> Result<ExitCode> {
