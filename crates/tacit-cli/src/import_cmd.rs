@@ -49,6 +49,7 @@ async fn store_run(paths: &Paths, mut run: ImportedRun) -> Result<ImportedRun> {
         })
         .collect();
     store.set_event_hashes(&run.meta.id, &links).await?;
+    store.refresh_health(&run.meta.name).await?;
     store.close().await;
     Ok(run)
 }

@@ -105,6 +105,9 @@ pub trait Store {
     /// A run by full id, by a unique prefix or suffix of it, or `latest`.
     fn find_run(&self, id: &str) -> impl Future<Output = Result<RunMeta, StoreError>>;
     fn events(&self, run_id: &str) -> impl Future<Output = Result<Vec<Event>, StoreError>>;
+    /// Recomputes the health summary (last guided runs, people) of one
+    /// procedure; called whenever one of its runs is stored.
+    fn refresh_health(&self, name: &str) -> impl Future<Output = Result<(), StoreError>>;
     /// How a guided run ended.
     fn set_outcome(
         &self,
@@ -352,6 +355,7 @@ pub async fn import_journal<S: Store + JournalBookkeeping>(
     if let Some(o) = outcome {
         store.set_outcome(&meta.id, &o).await?;
     }
+    store.refresh_health(&meta.name).await?;
     store.set_journal_bytes(&meta.id, journal.bytes).await?;
     Ok(true)
 }

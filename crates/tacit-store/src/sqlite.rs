@@ -123,9 +123,14 @@ impl Store for SqliteStore {
                 }
                 _ => (None, None, None),
             };
+            let step = match &e.body {
+                EventBody::Deviation { step, .. } => Some(step.as_str()),
+                EventBody::StepDone { title, .. } => Some(title.as_str()),
+                _ => None,
+            };
             sqlx::query(
-                "INSERT INTO events (run_id, seq, at_ms, kind, body, command, exit_code, duration_ms) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, seq) DO NOTHING",
+                "INSERT INTO events (run_id, seq, at_ms, kind, body, command, exit_code, duration_ms, step) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, seq) DO NOTHING",
             )
             .bind(run_id)
             .bind(e.seq as i64)
@@ -135,6 +140,7 @@ impl Store for SqliteStore {
             .bind(command)
             .bind(exit_code)
             .bind(duration)
+            .bind(step)
             .execute(&mut *tx)
             .await?;
         }
@@ -288,6 +294,26 @@ impl Store for SqliteStore {
         rows.iter().map(sop_from_row).collect()
     }
 
+    async fn refresh_health(&self, name: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO health_summary (name, runs, people)
+             SELECT ?1,
+               (SELECT group_concat(started_at_ms || char(30) || username || char(30)
+                        || coalesce(outcome, '') || char(30) || coalesce(steps, ''), char(29))
+                FROM (SELECT r.started_at_ms, r.username, r.outcome,
+                             (SELECT group_concat(e.step, char(31)) FROM events e
+                              WHERE e.run_id = r.id AND e.kind = 'deviation') AS steps
+                      FROM runs r WHERE r.sop_id = ?1
+                      ORDER BY r.started_at_ms DESC LIMIT 10)),
+               (SELECT group_concat(DISTINCT username) FROM runs WHERE name = ?1)
+             ON CONFLICT (name) DO UPDATE SET runs = excluded.runs, people = excluded.people",
+        )
+        .bind(name)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn set_outcome(&self, run_id: &str, outcome: &str) -> Result<(), StoreError> {
         sqlx::query("UPDATE runs SET outcome = ? WHERE id = ?")
             .bind(outcome)
@@ -298,90 +324,90 @@ impl Store for SqliteStore {
     }
 
     async fn health_rows(&self) -> Result<Vec<HealthRow>, StoreError> {
-        use std::collections::HashMap;
-        let mut rows: Vec<HealthRow> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
-        let latest = sqlx::query(
-            "SELECT s.sop_id, s.title, s.version, s.owner, s.review_every_days, s.created_at_ms FROM sop_versions s \
-             JOIN (SELECT sop_id, MAX(version) AS v FROM sop_versions GROUP BY sop_id) l \
-             ON s.sop_id = l.sop_id AND s.version = l.v",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        for r in &latest {
-            let id: String = r.try_get("sop_id")?;
-            index.insert(id.clone(), rows.len());
-            rows.push(HealthRow {
-                sop_id: id,
-                title: r.try_get("title")?,
-                version: r.try_get::<i64, _>("version")? as u32,
-                owner: r.try_get("owner")?,
-                review_every_days: r
-                    .try_get::<Option<i64>, _>("review_every_days")?
-                    .map(|d| d as u32),
-                version_created_ms: r.try_get("created_at_ms")?,
-                ..Default::default()
-            });
-        }
-        for r in sqlx::query("SELECT sop_id, MAX(at_ms) AS at FROM reviews GROUP BY sop_id")
-            .fetch_all(&self.pool)
+        // The whole library comes back as one JSON document in one row:
+        // fetching ten thousand rows one by one costs far more than the
+        // query. Run lists are kept current in `health_summary`.
+        const SQL: &str = "
+            WITH latest AS (
+                SELECT s.sop_id, s.title, s.version, s.owner, s.review_every_days, s.created_at_ms
+                FROM sop_versions s
+                JOIN (SELECT sop_id, MAX(version) AS v FROM sop_versions GROUP BY sop_id) l
+                  ON s.sop_id = l.sop_id AND s.version = l.v),
+            rv AS (SELECT sop_id, MAX(at_ms) AS at FROM reviews GROUP BY sop_id),
+            pp AS (SELECT sop_id, group_concat(created_at_ms) AS pending
+                   FROM proposals WHERE status = 'pending' GROUP BY sop_id)
+            SELECT json_group_array(json_array(latest.sop_id, latest.title, latest.version, latest.owner,
+                   latest.review_every_days, latest.created_at_ms, rv.at, pp.pending, h.runs, h.people)) AS doc
+            FROM latest
+            LEFT JOIN rv ON rv.sop_id = latest.sop_id
+            LEFT JOIN pp ON pp.sop_id = latest.sop_id
+            LEFT JOIN health_summary h ON h.name = latest.sop_id";
+        type Row = (
+            String,
+            String,
+            i64,
+            Option<String>,
+            Option<i64>,
+            i64,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let doc: String = sqlx::query(SQL)
+            .fetch_one(&self.pool)
             .await?
-        {
-            if let Some(&i) = index.get(&r.try_get::<String, _>("sop_id")?) {
-                rows[i].last_review_ms = r.try_get("at")?;
-            }
-        }
-        for r in sqlx::query("SELECT sop_id, created_at_ms FROM proposals WHERE status = 'pending'")
-            .fetch_all(&self.pool)
-            .await?
-        {
-            if let Some(&i) = index.get(&r.try_get::<String, _>("sop_id")?) {
-                rows[i].pending.push(r.try_get("created_at_ms")?);
-            }
-        }
-        // The ten most recent guided runs of each SOP.
-        let mut run_index: HashMap<String, (usize, usize)> = HashMap::new();
-        for r in sqlx::query(
-            "SELECT id, sop_id, started_at_ms, username, outcome FROM ( \
-               SELECT id, sop_id, started_at_ms, username, outcome, \
-                      ROW_NUMBER() OVER (PARTITION BY sop_id ORDER BY started_at_ms DESC) AS n \
-               FROM runs WHERE sop_id IS NOT NULL) WHERE n <= 10 ORDER BY sop_id, started_at_ms DESC",
-        )
-        .fetch_all(&self.pool)
-        .await?
-        {
-            if let Some(&i) = index.get(&r.try_get::<String, _>("sop_id")?) {
-                run_index.insert(r.try_get("id")?, (i, rows[i].runs.len()));
-                rows[i].runs.push((
-                    r.try_get("started_at_ms")?,
-                    r.try_get("username")?,
-                    r.try_get("outcome")?,
-                    Vec::new(),
-                ));
-            }
-        }
-        for r in sqlx::query(
-            "SELECT e.run_id, json_extract(e.body, '$.step') AS step FROM events e \
-             JOIN runs r ON r.id = e.run_id WHERE r.sop_id IS NOT NULL AND e.kind = 'deviation'",
-        )
-        .fetch_all(&self.pool)
-        .await?
-        {
-            if let Some(&(i, j)) = run_index.get(&r.try_get::<String, _>("run_id")?)
-                && let Some(step) = r.try_get::<Option<String>, _>("step")?
-            {
-                rows[i].runs[j].3.push(step);
-            }
-        }
-        for r in sqlx::query("SELECT DISTINCT name, username FROM runs")
-            .fetch_all(&self.pool)
-            .await?
-        {
-            if let Some(&i) = index.get(&r.try_get::<String, _>("name")?) {
-                rows[i].people.push(r.try_get("username")?);
-            }
-        }
-        Ok(rows)
+            .try_get("doc")?;
+        let rows: Vec<Row> = serde_json::from_str(&doc)
+            .map_err(|e| StoreError::Corrupt(format!("health summary: {e}")))?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(sop_id, title, version, owner, review, created, at, pending, runs, people)| {
+                    let mut runs: Vec<(i64, String, Option<String>, Vec<String>)> = runs
+                        .unwrap_or_default()
+                        .split('\u{1d}')
+                        .filter(|x| !x.is_empty())
+                        .filter_map(|run| {
+                            let mut f = run.split('\u{1e}');
+                            let at = f.next()?.parse().ok()?;
+                            let user = f.next()?.to_string();
+                            let outcome = f.next().filter(|o| !o.is_empty()).map(str::to_string);
+                            let steps = f
+                                .next()
+                                .unwrap_or_default()
+                                .split('\u{1f}')
+                                .filter(|s| !s.is_empty())
+                                .map(str::to_string)
+                                .collect();
+                            Some((at, user, outcome, steps))
+                        })
+                        .collect();
+                    runs.sort_by_key(|r| std::cmp::Reverse(r.0));
+                    HealthRow {
+                        sop_id,
+                        title,
+                        version: version as u32,
+                        owner,
+                        review_every_days: review.map(|d| d as u32),
+                        version_created_ms: created,
+                        last_review_ms: at,
+                        pending: pending
+                            .unwrap_or_default()
+                            .split(',')
+                            .filter_map(|p| p.parse().ok())
+                            .collect(),
+                        runs,
+                        people: people
+                            .unwrap_or_default()
+                            .split(',')
+                            .filter(|p| !p.is_empty())
+                            .map(str::to_string)
+                            .collect(),
+                    }
+                },
+            )
+            .collect())
     }
 
     async fn set_event_hashes(
