@@ -441,3 +441,42 @@ fn a_new_draft_of_an_owned_sop_is_a_proposal_for_its_owner() {
     assert!(shown.contains("touch ../state/announced"), "{shown}");
     assert!(shown.contains("owner: ops"), "{shown}");
 }
+
+#[test]
+fn review_can_edit_the_sop_with_the_proposal_applied_in_the_editor() {
+    let world = drafted();
+    let dir = wrong_version(&world, "edit");
+    run_and_answer(&world, &dir);
+    // An "editor" that rewrites the proposed rule's action, as a person would.
+    let editor = world.dir.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nsed -i 's/Restarted the app so it rereads VERSION/Restart the app (systemctl restart webapp)/' \"$1\"\n",
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&editor)
+        .status()
+        .unwrap();
+    let mut t = Term::spawn(
+        tacit_in(&world, world.dir.path())
+            .env("EDITOR", &editor)
+            .env_remove("VISUAL")
+            .args(["review", "deploy-web"]),
+    );
+    t.expect("[q]uit > ");
+    t.line("e");
+    t.expect("accepted with your edits");
+    t.expect("deploy-web version 2");
+    assert!(t.wait().success());
+    let shown = String::from_utf8_lossy(&world.tacit(&["show", "deploy-web"]).stdout).into_owned();
+    assert!(
+        shown.contains("Restart the app (systemctl restart webapp)"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("Restarted the app so it rereads VERSION"),
+        "{shown}"
+    );
+}
