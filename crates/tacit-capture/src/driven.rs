@@ -4,7 +4,6 @@
 //! commands come from the procedure and tacit waits for each one's marks.
 
 use std::ffi::OsString;
-use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -66,36 +65,18 @@ enum Seen {
 impl DrivenShell {
     /// Starts the shell and waits for its first prompt.
     pub async fn start(opts: DrivenOptions) -> Result<DrivenShell, CaptureError> {
-        let nonce = uuid::Uuid::new_v4().simple().to_string();
-        let session_dir = opts.runtime_dir.join(&opts.session_id);
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&session_dir)
-            .map_err(|e| CaptureError::io(format!("creating {}", session_dir.display()), e))?;
-        let launch = integration::prepare(
+        let integration::Session {
+            nonce,
+            dir: session_dir,
+            launch,
+        } = integration::prepare_session(
             opts.kind,
             &opts.program,
-            &session_dir,
-            &nonce,
+            &opts.runtime_dir,
+            &opts.session_id,
             &opts.tacit_exe,
         )?;
-        let spawn_err = |message: String| CaptureError::Spawn {
-            program: opts.program.display().to_string(),
-            message,
-        };
-        let (pty, pts) = pty_process::open().map_err(|e| spawn_err(e.to_string()))?;
-        pty.resize(pty_process::Size::new(opts.rows, opts.cols))
-            .map_err(|e| spawn_err(e.to_string()))?;
-        let mut command = pty_process::Command::new(&launch.program)
-            .args(&launch.args)
-            .envs(launch.env.iter().cloned())
-            .envs(opts.env.iter().cloned())
-            .current_dir(&opts.cwd);
-        if std::env::var_os("TERM").is_none() {
-            command = command.env("TERM", "xterm-256color");
-        }
-        let child = command.spawn(pts).map_err(|e| spawn_err(e.to_string()))?;
+        let (pty, child) = launch.spawn(&opts.cwd, &opts.env, (opts.cols, opts.rows))?;
         let (read, write) = pty.into_split();
         let mut shell = DrivenShell {
             read,
@@ -122,7 +103,10 @@ impl DrivenShell {
                 break;
             }
             if seen.is_none() {
-                return Err(spawn_err("the shell ended before its first prompt".into()));
+                return Err(CaptureError::Spawn {
+                    program: opts.program.display().to_string(),
+                    message: "the shell ended before its first prompt".into(),
+                });
             }
         }
         Ok(shell)

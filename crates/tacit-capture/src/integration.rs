@@ -171,7 +171,62 @@ pub fn prepare(
     Ok(launch)
 }
 
+/// A shell ready for one session: its private folder, the nonce its marks
+/// carry, and how to start it.
+pub struct Session {
+    pub nonce: String,
+    pub dir: PathBuf,
+    pub launch: ShellLaunch,
+}
+
+/// Creates the session's private folder (0700) under `runtime_dir` and the
+/// integration files in it, with a fresh nonce.
+pub fn prepare_session(
+    kind: ShellKind,
+    program: &Path,
+    runtime_dir: &Path,
+    session_id: &str,
+    tacit_exe: &Path,
+) -> Result<Session, CaptureError> {
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    let dir = runtime_dir.join(session_id);
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .map_err(|e| CaptureError::io(format!("creating {}", dir.display()), e))?;
+    let launch = prepare(kind, program, &dir, &nonce, tacit_exe)?;
+    Ok(Session { nonce, dir, launch })
+}
+
 impl ShellLaunch {
+    /// Starts the shell on a new PTY of `cols` × `rows`, in `cwd`, with
+    /// `env` added to the integration's own variables.
+    pub fn spawn(
+        &self,
+        cwd: &Path,
+        env: &[(OsString, OsString)],
+        (cols, rows): (u16, u16),
+    ) -> Result<(pty_process::Pty, tokio::process::Child), CaptureError> {
+        let spawn_err = |message: String| CaptureError::Spawn {
+            program: self.program.display().to_string(),
+            message,
+        };
+        let (pty, pts) = pty_process::open().map_err(|e| spawn_err(e.to_string()))?;
+        pty.resize(pty_process::Size::new(rows, cols))
+            .map_err(|e| spawn_err(e.to_string()))?;
+        let mut command = pty_process::Command::new(&self.program)
+            .args(&self.args)
+            .envs(self.env.iter().cloned())
+            .envs(env.iter().cloned())
+            .current_dir(cwd);
+        if std::env::var_os("TERM").is_none() {
+            command = command.env("TERM", "xterm-256color");
+        }
+        let child = command.spawn(pts).map_err(|e| spawn_err(e.to_string()))?;
+        Ok((pty, child))
+    }
+
     /// Removes the generated files; a failure here is not worth reporting.
     pub fn cleanup(&self) {
         for f in self.files.iter().rev() {

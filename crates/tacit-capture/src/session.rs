@@ -3,7 +3,6 @@
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
-use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -352,18 +351,15 @@ pub async fn record(
     opts: SessionOptions,
     sink: &mut dyn EventSink,
 ) -> Result<SessionEnd, CaptureError> {
-    let nonce = uuid::Uuid::new_v4().simple().to_string();
-    let session_dir = opts.runtime_dir.join(&opts.run_id);
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&session_dir)
-        .map_err(|e| CaptureError::io(format!("creating {}", session_dir.display()), e))?;
-    let launch = integration::prepare(
+    let integration::Session {
+        nonce,
+        dir: session_dir,
+        launch,
+    } = integration::prepare_session(
         opts.kind,
         &opts.program,
-        &session_dir,
-        &nonce,
+        &opts.runtime_dir,
+        &opts.run_id,
         &opts.tacit_exe,
     )?;
     let socket_path = session_dir.join("ctl.sock");
@@ -388,25 +384,11 @@ async fn run_loop(
     sink: &mut dyn EventSink,
 ) -> Result<SessionEnd, CaptureError> {
     let (cols, rows) = terminal::size().unwrap_or(opts.fallback_size);
-    let spawn_err = |message: String| CaptureError::Spawn {
-        program: opts.program.display().to_string(),
-        message,
-    };
-    let (pty, pts) = pty_process::open().map_err(|e| spawn_err(e.to_string()))?;
-    pty.resize(pty_process::Size::new(rows, cols))
-        .map_err(|e| spawn_err(e.to_string()))?;
-    let mut command = pty_process::Command::new(&launch.program)
-        .args(&launch.args)
-        .envs(launch.env.iter().cloned())
-        .envs(opts.extra_env.iter().cloned())
-        .env(control::SOCKET_ENV, socket_path)
-        .env(control::RUN_ID_ENV, &opts.run_id)
-        .env(control::RUN_NAME_ENV, &opts.run_name)
-        .current_dir(&opts.cwd);
-    if std::env::var_os("TERM").is_none() {
-        command = command.env("TERM", "xterm-256color");
-    }
-    let mut child = command.spawn(pts).map_err(|e| spawn_err(e.to_string()))?;
+    let mut env = opts.extra_env.clone();
+    env.push((control::SOCKET_ENV.into(), socket_path.into()));
+    env.push((control::RUN_ID_ENV.into(), opts.run_id.clone().into()));
+    env.push((control::RUN_NAME_ENV.into(), opts.run_name.clone().into()));
+    let (pty, mut child) = launch.spawn(&opts.cwd, &env, (cols, rows))?;
     let child_pid = child.id();
 
     let raw = terminal::RawGuard::enter()

@@ -9,18 +9,6 @@ use std::process::Command;
 
 use support::*;
 
-fn tacit_in(world: &World, cwd: &Path) -> pty_process::blocking::Command {
-    pty_process::blocking::Command::new(tacit_bin())
-        .current_dir(cwd)
-        .env("TACIT_DB", world.db())
-        .env("HOME", world.home())
-        .env("TACIT_CONFIG", world.dir.path().join("config.toml"))
-        .env("TERM", "xterm-256color")
-        .env("NO_COLOR", "1")
-        .env_remove("TACIT_SOCKET")
-        .env_remove("TACIT_RUN_ID")
-}
-
 fn wrong_version(world: &World, name: &str) -> std::path::PathBuf {
     let dir = fresh(world, name);
     let health = dir.join("app/deploy/health.sh");

@@ -11,22 +11,14 @@ use support::*;
 fn the_lock_rule_is_shown_with_its_reason_applied_and_the_run_succeeds_in_a_pty() {
     let world = drafted();
     let dir = fresh(&world, "run-here");
-    let cmd = pty_process::blocking::Command::new(tacit_bin())
-        .args([
-            "run",
-            "deploy-web",
-            "--param",
-            "version=1.4.2",
-            "--shell",
-            "bash",
-        ])
-        .current_dir(&dir)
-        .env("TACIT_DB", world.db())
-        .env("HOME", world.home())
-        .env("TACIT_CONFIG", world.dir.path().join("config.toml"))
-        .env("TERM", "xterm-256color")
-        .env_remove("TACIT_SOCKET")
-        .env_remove("TACIT_RUN_ID");
+    let cmd = tacit_in(&world, &dir).args([
+        "run",
+        "deploy-web",
+        "--param",
+        "version=1.4.2",
+        "--shell",
+        "bash",
+    ]);
     let mut t = Term::spawn(cmd);
     for step in [
         "Pull the latest code",
@@ -171,22 +163,14 @@ fn an_unknown_failure_asks_the_operator_and_their_answer_becomes_the_proposal() 
         script.replace("got=$(cat \"$root/current/VERSION\")", "got=1.3.9"),
     )
     .unwrap();
-    let cmd = pty_process::blocking::Command::new(tacit_bin())
-        .args([
-            "run",
-            "deploy-web",
-            "--param",
-            "version=1.4.2",
-            "--shell",
-            "bash",
-        ])
-        .current_dir(&dir)
-        .env("TACIT_DB", world.db())
-        .env("HOME", world.home())
-        .env("TACIT_CONFIG", world.dir.path().join("config.toml"))
-        .env("TERM", "xterm-256color")
-        .env_remove("TACIT_SOCKET")
-        .env_remove("TACIT_RUN_ID");
+    let cmd = tacit_in(&world, &dir).args([
+        "run",
+        "deploy-web",
+        "--param",
+        "version=1.4.2",
+        "--shell",
+        "bash",
+    ]);
     let mut t = Term::spawn(cmd);
     for _ in 0..3 {
         t.expect("[a]bort > ");
@@ -369,22 +353,14 @@ fn resume_continues_a_killed_run_from_its_first_unfinished_step() {
 fn open_a_shell_records_what_was_typed_and_deviations_need_a_reason() {
     let world = drafted();
     let dir = fresh(&world, "investigate");
-    let cmd = pty_process::blocking::Command::new(tacit_bin())
-        .args([
-            "run",
-            "deploy-web",
-            "--param",
-            "version=1.4.2",
-            "--shell",
-            "bash",
-        ])
-        .current_dir(&dir)
-        .env("TACIT_DB", world.db())
-        .env("HOME", world.home())
-        .env("TACIT_CONFIG", world.dir.path().join("config.toml"))
-        .env("TERM", "xterm-256color")
-        .env_remove("TACIT_SOCKET")
-        .env_remove("TACIT_RUN_ID");
+    let cmd = tacit_in(&world, &dir).args([
+        "run",
+        "deploy-web",
+        "--param",
+        "version=1.4.2",
+        "--shell",
+        "bash",
+    ]);
     let mut t = Term::spawn(cmd);
     t.expect("[a]bort > ");
     t.line("o");
@@ -447,15 +423,7 @@ fn open_a_shell_records_what_was_typed_and_deviations_need_a_reason() {
 fn parameters_are_asked_for_and_a_bad_value_gets_a_second_try() {
     let world = drafted();
     let dir = fresh(&world, "params");
-    let cmd = pty_process::blocking::Command::new(tacit_bin())
-        .args(["run", "deploy-web", "--shell", "bash"])
-        .current_dir(&dir)
-        .env("TACIT_DB", world.db())
-        .env("HOME", world.home())
-        .env("TACIT_CONFIG", world.dir.path().join("config.toml"))
-        .env("TERM", "xterm-256color")
-        .env_remove("TACIT_SOCKET")
-        .env_remove("TACIT_RUN_ID");
+    let cmd = tacit_in(&world, &dir).args(["run", "deploy-web", "--shell", "bash"]);
     let mut t = Term::spawn(cmd);
     t.expect("version (The version to release, e.g. 1.4.2): ");
     t.line("latest");

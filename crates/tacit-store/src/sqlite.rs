@@ -440,16 +440,7 @@ impl Store for SqliteStore {
                 .fetch_all(&self.pool)
                 .await?;
         rows.iter()
-            .map(|row| {
-                let body: String = row.try_get("body")?;
-                let event = Event {
-                    seq: row.try_get::<i64, _>("seq")? as u64,
-                    at_ms: row.try_get("at_ms")?,
-                    body: serde_json::from_str(&body)
-                        .map_err(|e| StoreError::Corrupt(format!("event body: {e}")))?,
-                };
-                Ok((event, row.try_get("hash")?))
-            })
+            .map(|row| Ok((event_from_row(row)?, row.try_get("hash")?)))
             .collect()
     }
 
@@ -609,18 +600,18 @@ impl Store for SqliteStore {
             .bind(run_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|row| {
-                let body: String = row.try_get("body")?;
-                Ok(Event {
-                    seq: row.try_get::<i64, _>("seq")? as u64,
-                    at_ms: row.try_get("at_ms")?,
-                    body: serde_json::from_str(&body)
-                        .map_err(|e| StoreError::Corrupt(format!("event body: {e}")))?,
-                })
-            })
-            .collect()
+        rows.iter().map(event_from_row).collect()
     }
+}
+
+fn event_from_row(row: &SqliteRow) -> Result<Event, StoreError> {
+    let body: String = row.try_get("body")?;
+    Ok(Event {
+        seq: row.try_get::<i64, _>("seq")? as u64,
+        at_ms: row.try_get("at_ms")?,
+        body: serde_json::from_str(&body)
+            .map_err(|e| StoreError::Corrupt(format!("event body: {e}")))?,
+    })
 }
 
 fn sop_from_row(row: &SqliteRow) -> Result<SopVersion, StoreError> {

@@ -424,6 +424,20 @@ pub fn outcome_of(run: &serde_json::Value) -> String {
         .unwrap_or_default()
 }
 
+/// `tacit` in a PTY, in `cwd`, against this world's library (for
+/// interactive commands: run, review).
+pub fn tacit_in(world: &World, cwd: &Path) -> pty_process::blocking::Command {
+    pty_process::blocking::Command::new(tacit_bin())
+        .current_dir(cwd)
+        .env("TACIT_DB", world.db())
+        .env("HOME", world.home())
+        .env("TACIT_CONFIG", world.dir.path().join("config.toml"))
+        .env("TERM", "xterm-256color")
+        .env("NO_COLOR", "1")
+        .env_remove("TACIT_SOCKET")
+        .env_remove("TACIT_RUN_ID")
+}
+
 /// SESSION.md's answer to the migration failure.
 pub const ACTION: &str = "Check whether pid in the lock file is still running; if not, remove the stale lock and rerun the migration.";
 pub const REASON: &str = "A lock whose process is gone is left over from a crashed run. Never remove a lock held by a live process: wait, and escalate to the database on-call if it is held for more than 30 minutes.";
