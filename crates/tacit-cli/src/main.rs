@@ -35,6 +35,10 @@ The loop: record → draft → run → review.
                               edge cases, escalation, success checks
   tacit show deploy-web       read it (--sources: where each item came from)
   tacit export deploy-web --format md|json|html
+  tacit run deploy-web        a teammate runs it: tacit leads step by step, applies
+                              the decision rules, and asks when the SOP is silent
+  tacit review deploy-web     the owner accepts what runs proposed: a new version
+  tacit status --check        library health for cron or CI (trust, overdue, unowned)
   tacit demo                  record the bundled deploy scenario and draft its SOP
 
 Inside a recording: tacit note | step | why | check | prereq | escalate | status
@@ -44,8 +48,9 @@ TACIT_DB); journals sit beside it in tacit.journal/; configuration is read
 from $XDG_CONFIG_HOME/tacit/config.toml (override with TACIT_CONFIG).
 NO_COLOR turns colour off.
 
-Exit codes: 0 success · 1 error · 2 bad usage · 3 an in-session command
-run outside a recording · 4 the recorder could not be reached.";
+Exit codes: 0 success · 1 error (or `status --check` found problems) · 2 bad
+usage · 3 an in-session command run outside a recording · 4 the recorder
+could not be reached · 10-13 `tacit run` outcomes (see `tacit run --help`).";
 
 #[derive(Parser)]
 #[command(
