@@ -158,7 +158,26 @@ impl DrivenShell {
         echo: &mut dyn FnMut(&[u8]),
         timeout: Duration,
     ) -> Result<CommandOutcome, CaptureError> {
+        self.run_with_input(command, echo, timeout, false).await
+    }
+
+    /// Like [`DrivenShell::run`]; with `forward_input` and a terminal on
+    /// stdin, the operator's keystrokes reach the command while it runs (the
+    /// terminal is raw for that time), so a command that asks something can
+    /// be answered.
+    pub async fn run_with_input(
+        &mut self,
+        command: &str,
+        echo: &mut dyn FnMut(&[u8]),
+        timeout: Duration,
+        forward_input: bool,
+    ) -> Result<CommandOutcome, CaptureError> {
         let deadline = Instant::now() + timeout;
+        let mut input = if forward_input && crate::terminal::stdin_is_tty() {
+            StdinPassThrough::start().ok()
+        } else {
+            None
+        };
         let mut line = command.trim_end().as_bytes().to_vec();
         line.push(b'\r');
         self.write
@@ -172,7 +191,27 @@ impl DrivenShell {
         loop {
             let seen = match self.pop_backlog() {
                 Some(s) => Some(s),
-                None => self.next(deadline).await?,
+                None => match &input {
+                    Some(pass) => {
+                        let got = tokio::select! {
+                            biased;
+                            bytes = pass.read() => Err(bytes),
+                            seen = self.next(deadline) => Ok(seen?),
+                        };
+                        match got {
+                            Ok(seen) => seen,
+                            Err(bytes) => {
+                                // End of input, or a shell that stopped
+                                // reading: stop passing keys through.
+                                if bytes.is_empty() || self.write.write_all(&bytes).await.is_err() {
+                                    input = None;
+                                }
+                                continue;
+                            }
+                        }
+                    }
+                    None => self.next(deadline).await?,
+                },
             };
             match seen {
                 None => {
@@ -239,5 +278,60 @@ impl DrivenShell {
         }
         self.launch.cleanup();
         let _ = std::fs::remove_dir(&self.session_dir);
+    }
+}
+
+/// Stdin, raw and non-blocking, for the time one command runs. Everything is
+/// put back when it is dropped: stdin's file description is shared with the
+/// user's own shell.
+struct StdinPassThrough {
+    fd: tokio::io::unix::AsyncFd<std::os::fd::BorrowedFd<'static>>,
+    flags: rustix::fs::OFlags,
+    _raw: crate::terminal::RawGuard,
+}
+
+impl StdinPassThrough {
+    fn start() -> std::io::Result<StdinPassThrough> {
+        let stdin = rustix::stdio::stdin();
+        let flags = rustix::fs::fcntl_getfl(stdin)?;
+        let raw = crate::terminal::RawGuard::enter()?;
+        rustix::fs::fcntl_setfl(stdin, flags | rustix::fs::OFlags::NONBLOCK)?;
+        // SAFETY: fd 0 stays open, and is fd 0, for the life of the process,
+        // so it outlives this registration.
+        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(0) };
+        match unsafe { tokio::io::unix::AsyncFd::register(borrowed) } {
+            Ok(fd) => Ok(StdinPassThrough {
+                fd,
+                flags,
+                _raw: raw,
+            }),
+            Err(e) => {
+                let _ = rustix::fs::fcntl_setfl(stdin, flags);
+                Err(std::io::Error::other(e.to_string()))
+            }
+        }
+    }
+
+    /// The next keystrokes; empty at end of input.
+    async fn read(&self) -> Vec<u8> {
+        let mut buf = [0u8; 4096];
+        loop {
+            let Ok(mut guard) = self.fd.readable().await else {
+                return Vec::new();
+            };
+            match guard
+                .try_io(|fd| rustix::io::read(fd.get_ref(), &mut buf).map_err(std::io::Error::from))
+            {
+                Ok(Ok(n)) => return buf[..n].to_vec(),
+                Ok(Err(_)) => return Vec::new(),
+                Err(_would_block) => continue,
+            }
+        }
+    }
+}
+
+impl Drop for StdinPassThrough {
+    fn drop(&mut self) {
+        let _ = rustix::fs::fcntl_setfl(rustix::stdio::stdin(), self.flags);
     }
 }

@@ -42,7 +42,8 @@ impl RawGuard {
         raw.make_raw();
         *SAVED.lock().unwrap_or_else(|p| p.into_inner()) = Some(original);
         install_panic_hook();
-        termios::tcsetattr(stdin_fd(), OptionalActions::Flush, &raw)?;
+        // `Now`, not `Flush`: keys typed ahead are kept for the program.
+        termios::tcsetattr(stdin_fd(), OptionalActions::Now, &raw)?;
         Ok(RawGuard { active: true })
     }
 }

@@ -604,6 +604,7 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
             start_dir: cwd.display().to_string(),
             command_timeout: Duration::from_secs(args.timeout),
             done_before: done_before.clone(),
+            forward_input: !args.yes,
         };
         let report = runner.run().await;
         shell.close().await;

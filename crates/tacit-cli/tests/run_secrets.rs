@@ -91,3 +91,56 @@ fn a_secret_parameter_value_never_reaches_the_disk() {
     );
     assert!(find(&stored, b"[REDACTED:api-token]").is_some());
 }
+
+const ASKING: &str = r#"---
+id: greet
+title: Greet
+version: 1
+---
+
+# Greet
+
+## Purpose
+
+A step that asks a question.
+
+## When to use
+
+Always.
+
+## Procedure
+
+### 1. Ask for a name
+
+```sh
+read -p "name? " who; echo "hello $who"
+```
+
+**Expect:** exit code 0, output contains `hello ann`
+"#;
+
+#[test]
+fn a_command_that_asks_can_be_answered_during_a_guided_step() {
+    let world = World::new();
+    let file = world.dir.path().join("greet.md");
+    std::fs::write(&file, ASKING).unwrap();
+    assert!(
+        world
+            .tacit(&["import", "sop", file.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let mut t =
+        Term::spawn(tacit_in(&world, world.dir.path()).args(["run", "greet", "--shell", "bash"]));
+    t.expect("[a]bort > ");
+    t.line("r");
+    // First the runner shows the command line, then the command asks.
+    t.expect("echo \"hello $who\"\r\n");
+    t.expect("name? ");
+    t.line("ann");
+    t.expect("hello ann");
+    t.expect("succeeded");
+    assert!(t.wait().success());
+    // Between steps the terminal is cooked again, and after the run too.
+    assert!(t.is_cooked());
+}

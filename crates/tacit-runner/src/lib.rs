@@ -194,6 +194,8 @@ pub struct Runner<'a> {
     pub command_timeout: Duration,
     /// Steps an interrupted run already finished (`--resume`): not run again.
     pub done_before: Vec<String>,
+    /// Pass the operator's keystrokes to a running command (not in `--yes`).
+    pub forward_input: bool,
 }
 
 enum Handled {
@@ -253,7 +255,12 @@ impl Runner<'_> {
         let op = &mut *self.operator;
         let outcome = self
             .shell
-            .run(command, &mut |b| op.output(b), self.command_timeout)
+            .run_with_input(
+                command,
+                &mut |b| op.output(b),
+                self.command_timeout,
+                self.forward_input,
+            )
             .await?;
         let seq = self
             .sink
