@@ -94,26 +94,11 @@ pub fn run(paths: &Paths, args: RecordArgs) -> Result<ExitCode> {
 
     let cwd = std::env::current_dir().context("the current folder is not readable")?;
     let (cols, rows) = terminal::size().unwrap_or((80, 24));
-    let meta = RunMeta {
-        id: args
-            .run_id
-            .clone()
-            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
-        name: args.name.clone(),
-        shell: kind.name().into(),
-        started_at_ms: now_ms(),
-        ended_at_ms: None,
-        status: RunStatus::Recording,
-        host: tacit_store::hostname(),
-        user: tacit_core::current_user(),
-        start_cwd: cwd.display().to_string(),
-        recorder_pid: Some(std::process::id()),
-        tacit_version: env!("CARGO_PKG_VERSION").into(),
-        cols,
-        rows,
-        sop_id: None,
-        sop_version: None,
-    };
+    let id = args
+        .run_id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let meta = local_run(id, &args.name, kind, &cwd, (cols, rows), None);
     let journal_dir = paths.journal_dir();
     let journal = JournalWriter::create(&journal_dir, &meta).with_context(|| {
         format!(
@@ -220,6 +205,35 @@ pub fn run(paths: &Paths, args: RecordArgs) -> Result<ExitCode> {
         ),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A run started on this machine by this process: a recording, or a guided
+/// run of `sop` (id and version).
+pub fn local_run(
+    id: String,
+    name: &str,
+    kind: ShellKind,
+    cwd: &std::path::Path,
+    (cols, rows): (u16, u16),
+    sop: Option<(&str, u32)>,
+) -> RunMeta {
+    RunMeta {
+        id,
+        name: name.to_string(),
+        shell: kind.name().into(),
+        started_at_ms: now_ms(),
+        ended_at_ms: None,
+        status: RunStatus::Recording,
+        host: tacit_store::hostname(),
+        user: tacit_core::current_user(),
+        start_cwd: cwd.display().to_string(),
+        recorder_pid: Some(std::process::id()),
+        tacit_version: env!("CARGO_PKG_VERSION").into(),
+        cols,
+        rows,
+        sop_id: sop.map(|(id, _)| id.to_string()),
+        sop_version: sop.map(|(_, v)| v),
+    }
 }
 
 fn plural(n: u64) -> &'static str {

@@ -19,6 +19,9 @@ use tacit_store::{Proposal, SqliteStore, Store, import_journal};
 use crate::render::Style;
 use crate::sink::JournalSink;
 
+/// The steps' shell: a fixed size, since its screen is never shown whole.
+const SHELL_SIZE: (u16, u16) = (100, 30);
+
 pub const EXIT_FAILED: u8 = 10;
 pub const EXIT_ESCALATED: u8 = 11;
 pub const EXIT_UNRESOLVED: u8 = 12;
@@ -534,23 +537,14 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
         }
         None => {
             let cwd = std::env::current_dir()?;
-            let meta = RunMeta {
-                id: uuid::Uuid::now_v7().to_string(),
-                name: sop.id.clone(),
-                shell: kind.name().into(),
-                started_at_ms: now_ms(),
-                ended_at_ms: None,
-                status: RunStatus::Recording,
-                host: tacit_store::hostname(),
-                user: tacit_core::current_user(),
-                start_cwd: cwd.display().to_string(),
-                recorder_pid: Some(std::process::id()),
-                tacit_version: env!("CARGO_PKG_VERSION").into(),
-                cols: 100,
-                rows: 30,
-                sop_id: Some(sop.id.clone()),
-                sop_version: Some(sop.version),
-            };
+            let meta = crate::record::local_run(
+                uuid::Uuid::now_v7().to_string(),
+                &sop.id,
+                kind,
+                &cwd,
+                SHELL_SIZE,
+                Some((&sop.id, sop.version)),
+            );
             let journal = JournalWriter::create(&paths.journal_dir(), &meta)?;
             let sink = JournalSink::new(journal, redactor).with_secrets(secrets);
             (meta, sink, Vec::new(), cwd)
@@ -583,8 +577,8 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
             session_id: meta.id.clone(),
             tacit_exe: std::env::current_exe().unwrap_or_else(|_| "tacit".into()),
             env: Vec::new(),
-            cols: 100,
-            rows: 30,
+            cols: SHELL_SIZE.0,
+            rows: SHELL_SIZE.1,
             max_output_bytes: config.capture.max_output_bytes,
         })
         .await?;
