@@ -33,22 +33,8 @@ fn restore_health(dir: &Path) {
 
 /// Runs the SOP in a PTY on `dir`, answering the unknown health failure.
 fn run_and_answer(world: &World, dir: &Path) {
-    let mut t = Term::spawn(tacit_in(world, dir).args([
-        "run",
-        "deploy-web",
-        "--param",
-        "version=1.4.2",
-        "--shell",
-        "bash",
-    ]));
-    for _ in 0..3 {
-        t.expect("[a]bort > ");
-        t.line("r");
-    }
-    t.expect("apply this rule? [Y/n]");
-    t.line("");
-    t.expect("[a]bort > ");
-    t.line("r");
+    let mut t = run_deploy_web(world, dir);
+    walk_to_the_health_check(&mut t);
     t.expect("what did you do: ");
     t.line("Restarted the app so it rereads VERSION");
     t.expect("why (the principle): ");
@@ -97,22 +83,8 @@ fn a_proposal_is_reviewed_into_version_2_and_the_next_run_applies_it() {
     // The next run meets the same situation and applies the new rule: the
     // operator does the manual action, and the check passes.
     let dir = wrong_version(&world, "second");
-    let mut t = Term::spawn(tacit_in(&world, &dir).args([
-        "run",
-        "deploy-web",
-        "--param",
-        "version=1.4.2",
-        "--shell",
-        "bash",
-    ]));
-    for _ in 0..3 {
-        t.expect("[a]bort > ");
-        t.line("r");
-    }
-    t.expect("apply this rule? [Y/n]");
-    t.line("");
-    t.expect("[a]bort > ");
-    t.line("r");
+    let mut t = run_deploy_web(&world, &dir);
+    walk_to_the_health_check(&mut t);
     t.expect("known situation: unhealthy: running");
     t.expect("The app caches its version when it starts");
     t.expect("then press Enter to check again");

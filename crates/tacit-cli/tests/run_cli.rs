@@ -11,15 +11,7 @@ use support::*;
 fn the_lock_rule_is_shown_with_its_reason_applied_and_the_run_succeeds_in_a_pty() {
     let world = drafted();
     let dir = fresh(&world, "run-here");
-    let cmd = tacit_in(&world, &dir).args([
-        "run",
-        "deploy-web",
-        "--param",
-        "version=1.4.2",
-        "--shell",
-        "bash",
-    ]);
-    let mut t = Term::spawn(cmd);
+    let mut t = run_deploy_web(&world, &dir);
     for step in [
         "Pull the latest code",
         "Build the release",
@@ -163,23 +155,8 @@ fn an_unknown_failure_asks_the_operator_and_their_answer_becomes_the_proposal() 
         script.replace("got=$(cat \"$root/current/VERSION\")", "got=1.3.9"),
     )
     .unwrap();
-    let cmd = tacit_in(&world, &dir).args([
-        "run",
-        "deploy-web",
-        "--param",
-        "version=1.4.2",
-        "--shell",
-        "bash",
-    ]);
-    let mut t = Term::spawn(cmd);
-    for _ in 0..3 {
-        t.expect("[a]bort > ");
-        t.line("r");
-    }
-    t.expect("apply this rule? [Y/n]");
-    t.line("");
-    t.expect("[a]bort > ");
-    t.line("r");
+    let mut t = run_deploy_web(&world, &dir);
+    walk_to_the_health_check(&mut t);
     t.expect("the SOP does not cover this");
     t.expect("what did you do: ");
     t.line("Restarted the app so it reads the new VERSION file");
@@ -353,15 +330,7 @@ fn resume_continues_a_killed_run_from_its_first_unfinished_step() {
 fn open_a_shell_records_what_was_typed_and_deviations_need_a_reason() {
     let world = drafted();
     let dir = fresh(&world, "investigate");
-    let cmd = tacit_in(&world, &dir).args([
-        "run",
-        "deploy-web",
-        "--param",
-        "version=1.4.2",
-        "--shell",
-        "bash",
-    ]);
-    let mut t = Term::spawn(cmd);
+    let mut t = run_deploy_web(&world, &dir);
     t.expect("[a]bort > ");
     t.line("o");
     t.expect("a recorded shell opens in");

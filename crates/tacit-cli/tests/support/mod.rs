@@ -438,6 +438,31 @@ pub fn tacit_in(world: &World, cwd: &Path) -> pty_process::blocking::Command {
         .env_remove("TACIT_RUN_ID")
 }
 
+/// `tacit run deploy-web --param version=1.4.2` in a PTY, in `dir`.
+pub fn run_deploy_web(world: &World, dir: &Path) -> Term {
+    Term::spawn(tacit_in(world, dir).args([
+        "run",
+        "deploy-web",
+        "--param",
+        "version=1.4.2",
+        "--shell",
+        "bash",
+    ]))
+}
+
+/// Runs pull, build and migrate (accepting the lock rule) and release, so
+/// the next thing the run does is the health check.
+pub fn walk_to_the_health_check(t: &mut Term) {
+    for _ in 0..3 {
+        t.expect("[a]bort > ");
+        t.line("r");
+    }
+    t.expect("apply this rule? [Y/n]");
+    t.line("");
+    t.expect("[a]bort > ");
+    t.line("r");
+}
+
 /// SESSION.md's answer to the migration failure.
 pub const ACTION: &str = "Check whether pid in the lock file is still running; if not, remove the stale lock and rerun the migration.";
 pub const REASON: &str = "A lock whose process is gone is left over from a crashed run. Never remove a lock held by a live process: wait, and escalate to the database on-call if it is held for more than 30 minutes.";
