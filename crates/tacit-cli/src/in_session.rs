@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use tacit_capture::control::{self, Request};
-use tacit_core::Paths;
 
 /// Exit code for an in-session command run outside a recording.
 pub const NOT_RECORDING: u8 = 3;
@@ -57,10 +56,7 @@ pub fn escalate(text: String) -> Result<ExitCode> {
     send(Request::Escalate { text })
 }
 
-/// Inside a recording: the run so far. Outside: a short view of the library.
-pub fn status(paths: &Paths, json: bool) -> Result<ExitCode> {
-    if std::env::var_os(control::SOCKET_ENV).is_some() && !json {
-        return send(Request::Status);
-    }
-    crate::runs::library_status(paths, json)
+/// The run so far, from the recorder of this shell.
+pub fn status() -> Result<ExitCode> {
+    send(Request::Status)
 }

@@ -1,7 +1,7 @@
 //! Keeping SOPs alive: `own`, `team`, `reviewed`, `log`, `diff`, `review`
 //! and `status`.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
@@ -598,7 +598,6 @@ pub fn status(paths: &Paths, json: bool, check: bool, notify: Option<String>) ->
         }
         return Ok(ExitCode::from(1));
     }
-    let _ = std::io::stdout().is_terminal();
     Ok(ExitCode::SUCCESS)
 }
 

@@ -287,7 +287,7 @@ fn main() -> ExitCode {
                 && !check
                 && notify.is_none()
             {
-                in_session::status(&paths, json)
+                in_session::status()
             } else {
                 keep::status(&paths, json, check, notify)
             }

@@ -176,36 +176,3 @@ async fn list(store: &SqliteStore, name: Option<&str>, json: bool, style: &Style
     }
     Ok(())
 }
-
-/// `tacit status` outside a recording: the library at a glance.
-pub fn library_status(paths: &Paths, json: bool) -> Result<ExitCode> {
-    let rt = crate::runtime()?;
-    rt.block_on(async {
-        let store = open_synced(paths).await?;
-        let runs = store.list_runs(None).await?;
-        let recording: Vec<_> = runs
-            .iter()
-            .filter(|r| r.meta.status == tacit_core::RunStatus::Recording)
-            .collect();
-        if json {
-            let doc = serde_json::json!({
-                "runs": runs.len(),
-                "recording": recording.iter().map(|r| &r.meta.id).collect::<Vec<_>>(),
-                "inside_recording": std::env::var(tacit_capture::control::RUN_ID_ENV).ok(),
-            });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
-        } else {
-            println!(
-                "{} runs in {}; {} recording now.",
-                runs.len(),
-                paths.db.display(),
-                recording.len()
-            );
-            println!(
-                "Not inside a recording. `tacit runs` lists runs; `tacit record NAME` starts one."
-            );
-        }
-        store.close().await;
-        Ok(ExitCode::SUCCESS)
-    })
-}
