@@ -39,6 +39,8 @@ impl AskRules {
             return None;
         }
         match exit_code {
+            // "command not found": nothing ran, so nothing is worth asking.
+            Some(127) => None,
             Some(code) if code != 0 && !self.ignore_exit_codes.contains(&code) => {
                 Some(AskTrigger::Failure)
             }
@@ -229,6 +231,31 @@ mod tests {
     #[case("rm -rf build", Some(0), Some(AskTrigger::Risky))]
     #[case("systemctl restart nginx", Some(0), Some(AskTrigger::Risky))]
     #[case("ls", None, None)]
+    // Destructive commands ask even when they succeed.
+    #[case("rm old.log", Some(0), Some(AskTrigger::Risky))]
+    #[case("sudo rm -f /var/log/app/*.gz", Some(0), Some(AskTrigger::Risky))]
+    #[case("truncate -s 0 app.log", Some(0), Some(AskTrigger::Risky))]
+    #[case("kill 4242", Some(0), Some(AskTrigger::Risky))]
+    #[case("pkill -f worker", Some(0), Some(AskTrigger::Risky))]
+    #[case("psql -c \"DROP TABLE orders\"", Some(0), Some(AskTrigger::Risky))]
+    #[case("psql -c 'TRUNCATE orders'", Some(0), Some(AskTrigger::Risky))]
+    #[case("psql -c \"DELETE FROM orders\"", Some(0), Some(AskTrigger::Risky))]
+    #[case("psql -c \"DELETE FROM orders;\"", Some(0), Some(AskTrigger::Risky))]
+    #[case("git reset --hard origin/main", Some(0), Some(AskTrigger::Risky))]
+    #[case("git clean -fdx", Some(0), Some(AskTrigger::Risky))]
+    #[case("dd if=/dev/zero of=/dev/sdb bs=1M", Some(0), Some(AskTrigger::Risky))]
+    #[case("mkfs.ext4 /dev/sdb1", Some(0), Some(AskTrigger::Risky))]
+    #[case("chmod -R 750 /var/log/app", Some(0), Some(AskTrigger::Risky))]
+    #[case("sudo chown -R app:app /srv", Some(0), Some(AskTrigger::Risky))]
+    // Look-alikes that change nothing dangerous.
+    #[case("psql -c \"DELETE FROM orders WHERE id = 4\"", Some(0), None)]
+    #[case("chmod 600 key.pem", Some(0), None)]
+    #[case("git clean -n", Some(0), None)]
+    #[case("grep -r rm scripts", Some(0), None)]
+    #[case("docker rmi old", Some(0), None)]
+    #[case("./bin/killswitch status", Some(0), None)]
+    // A typo never asks, risky or not.
+    #[case("sudo rm -rf build", Some(127), None)]
     fn triggers(#[case] cmd: &str, #[case] exit: Option<i32>, #[case] want: Option<AskTrigger>) {
         assert_eq!(rules().trigger(cmd, exit), want);
     }

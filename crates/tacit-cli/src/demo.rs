@@ -48,6 +48,8 @@ enum Act {
     Run(&'static str),
     /// Type a command that fails, then answer tacit's question.
     RunAndAnswer(&'static str),
+    /// Type a risky command and let tacit's question pass (Enter).
+    RunAndSkip(&'static str),
 }
 
 const SCRIPT: &[Act] = &[
@@ -57,7 +59,7 @@ const SCRIPT: &[Act] = &[
     Act::Run("./deploy/build.sh 1.4.2"),
     Act::RunAndAnswer("./deploy/migrate.sh"),
     Act::Run("cat ../state/migrate.lock"),
-    Act::Run("ps -p 4242 || rm ../state/migrate.lock"),
+    Act::RunAndSkip("ps -p 4242 || rm ../state/migrate.lock"),
     Act::Run("./deploy/migrate.sh"),
     Act::Run("./deploy/release.sh 1.4.2"),
     Act::Run("./deploy/health.sh 1.4.2"),
@@ -248,6 +250,12 @@ async fn drive(
             Act::Run(cmd) => {
                 d.type_line(cmd).await?;
                 d.expect(cmd).await?;
+                d.expect(PROMPT).await?;
+            }
+            Act::RunAndSkip(cmd) => {
+                d.type_line(cmd).await?;
+                d.expect(tacit_capture::ask::FIELDS[0]).await?;
+                d.type_line("").await?;
                 d.expect(PROMPT).await?;
             }
             Act::RunAndAnswer(cmd) => {

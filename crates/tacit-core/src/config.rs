@@ -73,18 +73,26 @@ impl Default for AskConfig {
 /// Commands that change or destroy state in ways that deserve a reason on the
 /// record, even when they succeed.
 pub const DEFAULT_RISKY_PATTERNS: &[&str] = &[
-    r"(^|[\s;&|(])rm\s+(-[a-zA-Z]*[rR][a-zA-Z]*|--recursive)\b",
-    r"(?i)\bdrop\s+(table|database|schema|index|view|user|role)\b",
-    r"(?i)\btruncate\s+table\b",
+    // Deleting files, truncating them, stopping processes.
+    // (In command position: after the start, a separator, or sudo/xargs.)
+    r"(?:^\s*|[;&|(`]\s*|\b(?:sudo|doas|xargs|exec|nohup|time)\s+(?:-\S+\s+)*)rm\s",
+    r"(?:^\s*|[;&|(`]\s*|\b(?:sudo|doas|xargs|exec|nohup|time)\s+(?:-\S+\s+)*)(shred|truncate)\s",
+    r"(?:^\s*|[;&|(`]\s*|\b(?:sudo|doas|xargs|exec|nohup|time)\s+(?:-\S+\s+)*)(kill|pkill|killall)\s",
+    // SQL that destroys data: DROP, TRUNCATE, DELETE without WHERE.
+    r"(?i)\bdrop\s+(table|database|schema|index|view|user|role|owned|materialized)\b",
+    r"(?i)\btruncate\s+(table\s+)?[\w.]",
+    r#"(?i)\bdelete\s+from\s+[\w."]+\s*(;|"|'|$)"#,
     r"(^|\s)--force(-with-lease)?\b",
     r"\bgit\s+push\b.*\s(-f|-[a-zA-Z]*f[a-zA-Z]*)\b",
     r"\bgit\s+reset\s+--hard\b",
-    r"\bkubectl\s+(delete|drain)\b",
+    r"\bgit\s+clean\s+(.*\s)?-[a-zA-Z]*f",
+    r"\bkubectl\s+(delete|drain|replace\s+--force)\b",
     r"\bhelm\s+(uninstall|delete)\b",
-    r"\bterraform\s+destroy\b",
-    r"\bsystemctl\s+(stop|restart|disable)\b",
+    r"\bterraform\s+(destroy|force-unlock)\b",
+    r"\bsystemctl\s+(stop|restart|disable|kill|mask)\b",
     r"\bdd\s+.*\bof=",
     r"\bmkfs(\.\w+)?\b",
+    r"\b(chmod|chown|chgrp)\s+(.*\s)?(-[a-zA-Z]*R[a-zA-Z]*|--recursive)\b",
 ];
 
 #[derive(Debug, Clone, Deserialize)]

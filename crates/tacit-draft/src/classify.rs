@@ -87,7 +87,73 @@ fn is_read_only_subcommand(words: &[&str]) -> bool {
         "kubectl" => matches!(sub, "get" | "describe" | "logs" | "top" | "explain"),
         "systemctl" => matches!(sub, "status" | "is-active" | "list-units"),
         "helm" => matches!(sub, "list" | "status" | "history"),
-        _ => false,
+        "psql" | "mysql" | "mariadb" | "sqlite3" | "sqlcmd" => is_sql_query(&words[1..]),
+        // Any tool: subcommands that by convention only show things.
+        _ => matches!(
+            sub,
+            "logs"
+                | "log"
+                | "show"
+                | "list"
+                | "ls"
+                | "get"
+                | "describe"
+                | "inspect"
+                | "info"
+                | "ps"
+                | "top"
+                | "history"
+                | "whoami"
+                | "cat"
+                | "output"
+                | "outputs"
+        ),
+    }
+}
+
+/// An SQL client asked only to read: a SELECT, or a meta-command that lists
+/// or describes (`\du`, `.tables`, `.schema`).
+fn is_sql_query(args: &[&str]) -> bool {
+    let text = args.join(" ");
+    let t = text.to_ascii_uppercase();
+    let statement = t
+        .split(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+        .find(|w| {
+            matches!(
+                *w,
+                "SELECT"
+                    | "INSERT"
+                    | "UPDATE"
+                    | "DELETE"
+                    | "CREATE"
+                    | "DROP"
+                    | "ALTER"
+                    | "GRANT"
+                    | "REVOKE"
+                    | "TRUNCATE"
+                    | "COPY"
+                    | "VACUUM"
+                    | "PRAGMA"
+                    | "WITH"
+                    | "CALL"
+                    | "BEGIN"
+                    | "SET"
+                    | "REFRESH"
+                    | "REINDEX"
+            )
+        });
+    let meta = args.iter().any(|a| {
+        let a = a.trim_matches(['"', '\'']);
+        (a.starts_with("\\d") || a == "\\l" || a == "\\dt" || a == "\\du")
+            || matches!(
+                a,
+                ".tables" | ".schema" | ".indexes" | ".databases" | ".dbinfo"
+            )
+    });
+    match statement {
+        Some("SELECT") => !t.contains(" INTO "),
+        Some(_) => false,
+        None => meta,
     }
 }
 
@@ -97,7 +163,18 @@ pub fn is_noise(cmd: &Cmd) -> bool {
         return true;
     }
     let p = base_name(program(&cmd.command));
-    NOISE_PROGRAMS.contains(&p) || p == "tacit"
+    NOISE_PROGRAMS.contains(&p) || p == "tacit" || asks_for_help(&cmd.command)
+}
+
+/// `tool --help`, `tool -h`, `tool help`: reading the manual, not work.
+fn asks_for_help(command: &str) -> bool {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    match words.as_slice() {
+        [_, "--help" | "-h" | "help" | "-help"] => true,
+        [_, sub, "--help" | "-h" | "help"] => !sub.starts_with('-'),
+        [p, ..] => matches!(base_name(p), "tldr" | "info" | "apropos" | "whatis"),
+        [] => false,
+    }
 }
 
 /// A command that only looks at state, and carries no mark of the operator.
@@ -105,14 +182,19 @@ pub fn is_inspection(cmd: &Cmd) -> bool {
     if cmd.marked_check || cmd.marked_prereq || !cmd.why.is_empty() {
         return false;
     }
-    let words: Vec<&str> = cmd
-        .command
+    is_look(&cmd.command)
+}
+
+/// A command line that only looks at state.
+pub fn is_look(command: &str) -> bool {
+    let cmd_line = command;
+    let words: Vec<&str> = cmd_line
         .split_whitespace()
         .skip_while(|w| is_assignment(w) || *w == "sudo")
         .collect();
     let p = words.first().map(|w| base_name(w)).unwrap_or("");
     // A pipeline or `||`/`&&` list that changes something is not inspection.
-    if cmd.command.contains("||") || cmd.command.contains("&&") || cmd.command.contains('>') {
+    if cmd_line.contains("||") || cmd_line.contains("&&") || cmd_line.contains('>') {
         return false;
     }
     INSPECTION_PROGRAMS.contains(&p) || is_read_only_subcommand(&words)
@@ -145,6 +227,60 @@ const CHECK_WORDS: &[&str] = &[
     "livez",
 ];
 
+/// Editors: the work they do is a manual step ("Edit FILE"), not a command
+/// to replay. Returns the file edited, when one was named.
+pub fn editor_target(command: &str) -> Option<Option<String>> {
+    let words: Vec<&str> = command
+        .split_whitespace()
+        .skip_while(|w| is_assignment(w) || *w == "sudo")
+        .collect();
+    let p = base_name(words.first().copied().unwrap_or(""));
+    let editor = matches!(
+        p,
+        "vim"
+            | "vi"
+            | "nvim"
+            | "nano"
+            | "emacs"
+            | "micro"
+            | "hx"
+            | "ed"
+            | "code"
+            | "sudoedit"
+            | "pico"
+            | "joe"
+    ) || words
+        .first()
+        .is_some_and(|w| *w == "$EDITOR" || *w == "${EDITOR}" || *w == "$VISUAL");
+    if !editor {
+        return None;
+    }
+    let file = words
+        .iter()
+        .skip(1)
+        .find(|w| !w.starts_with('-') && !w.starts_with('+'))
+        .map(|w| w.to_string());
+    Some(file)
+}
+
+/// A command that reports on state: a check by name or subcommand, or a
+/// read-only look. A run that starts with one failing is a diagnosis.
+pub fn is_check_like(cmd: &Cmd) -> bool {
+    if cmd.marked_prereq {
+        return false;
+    }
+    if classify(cmd) == Kind::Check {
+        return true;
+    }
+    let words: Vec<&str> = cmd
+        .command
+        .split_whitespace()
+        .skip_while(|w| is_assignment(w) || *w == "sudo")
+        .collect();
+    let p = words.first().map(|w| base_name(w)).unwrap_or("");
+    INSPECTION_PROGRAMS.contains(&p) || is_read_only_subcommand(&words)
+}
+
 pub fn classify(cmd: &Cmd) -> Kind {
     if cmd.marked_prereq {
         return Kind::Prereq;
@@ -155,7 +291,9 @@ pub fn classify(cmd: &Cmd) -> Kind {
     let line = cmd.command.as_str();
     let prog = program(line);
     let base = base_name(prog).to_ascii_lowercase();
+    let second = line.split_whitespace().nth(1).unwrap_or("");
     if line.contains("--version")
+        || (second == "version" && !base.is_empty())
         || matches!(prog, "command" | "which" | "type" | "hash")
         || PREREQ_NAMES.iter().any(|n| base == *n)
     {
@@ -177,12 +315,19 @@ pub fn classify(cmd: &Cmd) -> Kind {
             .any(|w| line.to_ascii_lowercase().contains(&format!("/{w}")));
     let named_check = CHECK_WORDS.iter().any(|w| {
         base == *w
+            // `selfcheck`, `dbverify`: a check by its last word.
+            || (base.ends_with(w) && base.len() > w.len() + 2 && *w != "status")
             || base.starts_with(&format!("{w}-"))
             || base.ends_with(&format!("-{w}"))
             || base.starts_with(&format!("{w}_"))
     });
     let rollout_status = base == "kubectl" && sub == "rollout" && words.get(2) == Some(&"status");
-    if test_runner || curl_health || named_check || rollout_status {
+    // `svcctl status ingest`, `app health`: a subcommand that reports.
+    let check_subcommand = matches!(
+        sub,
+        "status" | "health" | "healthcheck" | "check" | "verify" | "ping" | "selftest"
+    ) && !matches!(base.as_str(), "terraform" | "tofu");
+    if test_runner || curl_health || named_check || rollout_status || check_subcommand {
         Kind::Check
     } else {
         Kind::Action
@@ -222,6 +367,7 @@ mod tests {
     #[case("curl -fsS https://x.example.com/healthz", Kind::Check)]
     #[case("cargo test --workspace", Kind::Check)]
     #[case("kubectl rollout status deploy/web", Kind::Check)]
+    #[case("./scripts/selfcheck.sh", Kind::Check)]
     #[case("./deploy/build.sh 1.4.2", Kind::Action)]
     #[case("./deploy/migrate.sh", Kind::Action)]
     #[case("git pull", Kind::Action)]
@@ -246,6 +392,9 @@ mod tests {
     #[case("history", 0, true)]
     #[case("gti pull", 127, true)]
     #[case("tacit note hi", 0, true)]
+    #[case("./bin/backfill --help", 0, true)]
+    #[case("kubectl rollout -h", 0, true)]
+    #[case("./bin/backfill --db x --help-me", 0, false)]
     #[case("git pull", 0, false)]
     fn noise(#[case] line: &str, #[case] exit: i32, #[case] want: bool) {
         assert_eq!(is_noise(&cmd(line, exit)), want);
@@ -255,6 +404,13 @@ mod tests {
     #[case("cat ../state/migrate.lock", true)]
     #[case("git status", true)]
     #[case("kubectl get pods", true)]
+    #[case("svcctl logs ingest", true)]
+    #[case("psql -d shop -c \"SELECT count(*) FROM orders\"", true)]
+    #[case("psql -d t -c \"\\du acme_app\"", true)]
+    #[case("sqlite3 app.db .tables", true)]
+    #[case("psql -d shop -c \"DELETE FROM orders WHERE id = 1\"", false)]
+    #[case("sqlite3 app.db \"PRAGMA integrity_check\"", false)]
+    #[case("svcctl restart ingest", false)]
     #[case("ps -p 4242 || rm ../state/migrate.lock", false)]
     #[case("echo x > file", false)]
     #[case("./deploy/migrate.sh", false)]

@@ -6,22 +6,27 @@
 //!
 //! 1. [`view`]: events flattened into commands, marks and answers attached,
 //!    `cd` folded into working folders;
-//! 2. [`classify`]: noise (typos, `ls`, `pwd`, …), inspection, and whether a
-//!    command is a prerequisite, an action or a check;
-//! 3. retries (here): a failure that was fixed and rerun becomes one step
-//!    plus an edge case and, with the operator's answer, a decision rule;
-//! 4. [`params`]: versions, dates, hosts, SHAs, tickets and redacted secrets
-//!    become parameters;
-//! 5. [`titles`]: step titles from `tacit step`, a table of common tools, or
+//! 2. [`classify`]: noise (typos, `ls`, `pwd`, …), inspection, editors, and
+//!    whether a command is a prerequisite, an action or a check;
+//! 3. [`params`]: values of known kinds, and values that differ between
+//!    runs, become parameters, in commands and in the output expectations
+//!    are cut from;
+//! 4. failures (here): each failure with what the operator did about it: a
+//!    retry, a fix and a rerun, a failure inside a fix, a diagnosis that
+//!    opened an incident;
+//! 5. [`titles`]: step titles from `tacit step`, common command shapes, or
 //!    the script's name;
 //! 6. [`rules`]: decision rules and escalations from the operator's words;
-//! 7. [`merge`]: several runs aligned into one procedure.
+//! 7. [`merge`]: several runs aligned into one procedure;
+//! 8. [`prose`]: purpose, when to use and notes, in the operator's words or
+//!    left as a visible to-do.
 //!
 //! Every item keeps the [`SourceRef`]s of the events it came from.
 
 pub mod classify;
 pub mod merge;
 pub mod params;
+pub mod prose;
 pub mod rules;
 pub mod titles;
 pub mod view;
@@ -34,7 +39,7 @@ use tacit_sop::{
 
 use classify::Kind;
 pub use view::RunInput;
-use view::{Cmd, RunView};
+use view::RunView;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DraftError {
@@ -67,7 +72,12 @@ pub struct RunDraft {
     pub rules: Vec<DecisionRule>,
     pub edge_cases: Vec<EdgeCase>,
     pub escalations: Vec<Escalation>,
-    pub notes: Vec<String>,
+    /// The operator's notes; `true` for those made before any work.
+    pub notes: Vec<(String, bool)>,
+    /// The titles the operator gave with `tacit step`, in order.
+    pub step_titles: Vec<String>,
+    /// When the run opened with a failing diagnostic: when to use the SOP.
+    pub when: Option<String>,
     pub params: Vec<params::Found>,
 }
 
@@ -85,14 +95,54 @@ pub fn draft(runs: &[RunInput]) -> Result<Sop, DraftError> {
     ordered.sort_by(|a, b| {
         (a.meta.started_at_ms, &a.meta.id).cmp(&(b.meta.started_at_ms, &b.meta.id))
     });
-    let mut drafts: Vec<RunDraft> = ordered.iter().map(|r| draft_run(&view::view(r))).collect();
-    merge::unify_differing_tokens(&mut drafts);
+    let views: Vec<RunView> = ordered.iter().map(|r| view::view(r)).collect();
+    // Values that differ between runs are found on commands whose values of
+    // known kinds (versions, dates, …) are already placeholders.
+    // Only commands that succeeded are aligned: a failed attempt with a
+    // wrong value is not the same step with another parameter.
+    let mut found: Vec<Vec<params::Found>> = Vec::new();
+    let kinded: Vec<Vec<String>> = views
+        .iter()
+        .map(|v| {
+            let mut p = params::Params::default();
+            let cmds = work(v)
+                .filter(|&i| !v.cmds[i].failed())
+                .map(|i| p.substitute(&v.cmds[i].command))
+                .collect();
+            found.push(p.found);
+            cmds
+        })
+        .collect();
+    let plan = params::plan(&kinded);
+    // With several runs, a value every run used alike is a constant.
+    let constants: Vec<String> = if views.len() < 2 {
+        Vec::new()
+    } else {
+        found[0]
+            .iter()
+            .filter(|f| !f.secret)
+            .filter(|f| {
+                found[1..]
+                    .iter()
+                    .all(|run| run.iter().any(|g| g.value == f.value))
+                    && found
+                        .iter()
+                        .all(|run| run.iter().filter(|g| g.name == f.name).count() == 1)
+            })
+            .map(|f| f.value.clone())
+            .collect()
+    };
+    let drafts: Vec<RunDraft> = views
+        .iter()
+        .enumerate()
+        .map(|(r, v)| draft_run(v, params::Params::for_run(&plan, &constants, r)))
+        .collect();
     let merged = merge::merge(&drafts);
     if merged.steps.is_empty()
         && merged.prerequisites.is_empty()
         && merged.success_checks.is_empty()
     {
-        let commands: usize = ordered.iter().map(|r| view::view(r).cmds.len()).sum();
+        let commands: usize = views.iter().map(|v| v.cmds.len()).sum();
         let why = if commands == 0 {
             "the run has no commands. Record the procedure with `tacit record NAME` and work in that shell.".to_string()
         } else {
@@ -103,38 +153,27 @@ pub fn draft(runs: &[RunInput]) -> Result<Sop, DraftError> {
         return Err(DraftError::NothingToDraft(why));
     }
     let name = &first.meta.name;
-    let title = titles::humanize(name);
+    let prose = prose::prose(&drafts, &merged.steps);
     let latest = drafts.last().expect("at least one run");
-    let notes: Vec<String> = drafts
-        .iter()
-        .flat_map(|d| d.notes.iter().cloned())
-        .collect();
-    let purpose = if notes.is_empty() {
-        format!(
-            "{title}, as done in {} recorded run{}. Follow the steps in order; the decision rules say what to do when something goes wrong, and why.",
-            drafts.len(),
-            if drafts.len() == 1 { "" } else { "s" }
-        )
-    } else {
-        notes.join(" ")
-    };
     let mut sop = Sop {
         id: name.clone(),
-        title: title.clone(),
+        title: titles::humanize(name),
         owner: None,
         review_every_days: None,
         version: 1,
         parameters: merged.parameters,
-        purpose,
-        when_to_use: format!("When you need to {}.", lower_first(&title)),
+        purpose: prose.purpose,
+        when_to_use: prose.when_to_use,
         prerequisites: merged.prerequisites,
         steps: merged.steps,
         rules: merged.rules,
         edge_cases: merged.edge_cases,
         escalations: merged.escalations,
         success_checks: merged.success_checks,
+        notes: prose.notes,
         revisions: Vec::new(),
     };
+    drop_unused_parameters(&mut sop);
     sop.revisions.push(Revision {
         version: 1,
         date: date(latest.started_at_ms),
@@ -153,7 +192,25 @@ pub fn draft(runs: &[RunInput]) -> Result<Sop, DraftError> {
     Ok(sop)
 }
 
-fn upper_first(s: &str) -> String {
+/// A parameter no command uses would be asked for and never used.
+fn drop_unused_parameters(sop: &mut Sop) {
+    let used = sop.placeholders();
+    let in_expectations = |name: &str| {
+        let ph = tacit_sop::placeholder(name);
+        sop.steps
+            .iter()
+            .any(|s| s.expect.output_contains.iter().any(|o| o.contains(&ph)))
+    };
+    let keep: Vec<bool> = sop
+        .parameters
+        .iter()
+        .map(|p| used.contains(&p.name) || in_expectations(&p.name))
+        .collect();
+    let mut k = keep.iter();
+    sop.parameters.retain(|_| *k.next().unwrap_or(&true));
+}
+
+pub(crate) fn upper_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
@@ -161,7 +218,7 @@ fn upper_first(s: &str) -> String {
     }
 }
 
-fn lower_first(s: &str) -> String {
+pub(crate) fn lower_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
@@ -179,6 +236,12 @@ fn interrupted(code: Option<i32>) -> bool {
     matches!(code, Some(130 | 127 | 147 | 148 | 149 | 150))
 }
 
+/// The commands of a run that are work: not noise, not interrupted.
+fn work(v: &RunView) -> impl Iterator<Item = usize> + '_ {
+    (0..v.cmds.len())
+        .filter(|&i| !classify::is_noise(&v.cmds[i]) && !interrupted(v.cmds[i].exit_code))
+}
+
 /// A command as it will run from the procedure's starting folder.
 fn from_start(cwd: &str, command: &str) -> String {
     if cwd == "." {
@@ -188,102 +251,458 @@ fn from_start(cwd: &str, command: &str) -> String {
     }
 }
 
-/// The last line of output, when it is short and stable enough to expect.
-fn expected_line(
-    output: &str,
-    params: &mut params::Params,
-    run_values: &mut Vec<(String, String)>,
-) -> Vec<String> {
-    let Some(last) = output.lines().map(str::trim).rev().find(|l| !l.is_empty()) else {
+/// Lines that carry no result: psql's row counts, blank decoration.
+fn is_footer(line: &str) -> bool {
+    let l = line.trim();
+    (l.starts_with('(') && l.ends_with(')') && l.contains("row"))
+        || l.chars()
+            .all(|c| matches!(c, '-' | '+' | '=' | '─' | '│' | ' '))
+}
+
+/// A word whose value will differ next time: numbers, times, ids, and the
+/// names of days and months that dates are written with.
+fn volatile(word: &str) -> bool {
+    let without = tacit_sop::placeholder_regex().replace_all(word, "");
+    let bare = without.trim_matches(|c: char| !c.is_alphanumeric());
+    without.chars().any(|c| c.is_ascii_digit())
+        || matches!(
+            bare,
+            "Mon"
+                | "Tue"
+                | "Wed"
+                | "Thu"
+                | "Fri"
+                | "Sat"
+                | "Sun"
+                | "Jan"
+                | "Feb"
+                | "Mar"
+                | "Apr"
+                | "May"
+                | "Jun"
+                | "Jul"
+                | "Aug"
+                | "Sep"
+                | "Oct"
+                | "Nov"
+                | "Dec"
+        )
+}
+
+/// Words a program prints when things are fine.
+fn says_ok(line: &str) -> bool {
+    const OK: &[&str] = &[
+        "ok",
+        "active",
+        "running",
+        "healthy",
+        "ready",
+        "success",
+        "successful",
+        "successfully",
+        "succeeded",
+        "passed",
+        "complete",
+        "completed",
+        "done",
+        "available",
+        "valid",
+        "verified",
+        "matches",
+        "up-to-date",
+        "synced",
+        "online",
+    ];
+    line.split(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+        .any(|w| OK.contains(&w.to_ascii_lowercase().as_str()))
+}
+
+/// What a command is expected to print. A success check looks first for the
+/// last line that says things are fine; otherwise the last meaningful lines are
+/// tried, newest first. From the line, the part that will read the same
+/// next time is kept (see [`stable_part`]). A check whose output is a bare
+/// number (a count) expects it.
+fn expected_output(output: &str, check: bool) -> Vec<String> {
+    let lines: Vec<&str> = output
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !is_footer(l) && !l.starts_with("[… tacit") && l.len() <= 240)
+        .collect();
+    let Some(last) = lines.last() else {
         return Vec::new();
     };
-    if last.len() > 80 || last.starts_with("[… tacit") {
-        return Vec::new();
+    if check && last.len() <= 15 && last.chars().all(|c| c.is_ascii_digit()) {
+        return vec![last.to_string()];
     }
-    let line = params.substitute(last, run_values);
-    let without_params = tacit_sop::placeholder_regex().replace_all(&line, "");
-    if without_params.chars().any(|c| c.is_ascii_digit()) {
-        return Vec::new();
+    // A table's header row ("NAME  READY  STATUS") is not a result.
+    let header = |l: &str| {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        words.len() >= 2
+            && words
+                .iter()
+                .all(|w| w.chars().all(|c| !c.is_ascii_lowercase()))
+    };
+    // The verdict is usually the last line that says so.
+    let ok_line = check
+        .then(|| lines.iter().rev().find(|l| says_ok(l) && !header(l)))
+        .flatten();
+    let candidates = ok_line.into_iter().chain(
+        lines
+            .iter()
+            .rev()
+            .take(if check { 5 } else { 1 })
+            .filter(|l| !header(l)),
+    );
+    for line in candidates {
+        if let Some(part) = stable_part(line)
+            // A step (not a check) expects only what opens its last line:
+            // " 2 files changed" must not become "files changed".
+            && (check || line.starts_with(part.as_str()))
+        {
+            return vec![part];
+        }
     }
-    vec![line]
+    Vec::new()
+}
+
+/// The part of a line that will read the same next time, cut from the line
+/// itself (spacing kept): the first run of stable words when it has two of
+/// its own (a verdict comes first: "smoke: ok …"), else the longest run,
+/// trimmed to clause boundaries.
+fn stable_part(line: &str) -> Option<String> {
+    let words: Vec<(usize, &str)> = line
+        .split_whitespace()
+        .map(|w| (w.as_ptr() as usize - line.as_ptr() as usize, w))
+        .collect();
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    for i in 0..=words.len() {
+        if i == words.len() || volatile(words[i].1) {
+            if i > start {
+                runs.push((start, i));
+            }
+            start = i + 1;
+        }
+    }
+    let own_words = |(s, e): (usize, usize)| {
+        words[s..e]
+            .iter()
+            .filter(|(_, w)| {
+                !tacit_sop::placeholder_regex()
+                    .replace_all(w, "")
+                    .trim()
+                    .is_empty()
+            })
+            .count()
+    };
+    let &(s, e) = runs
+        .iter()
+        .find(|&&r| r.0 == 0 && own_words(r) >= 2)
+        .or_else(|| {
+            runs.iter()
+                .max_by_key(|r| (r.1 - r.0, std::cmp::Reverse(r.0)))
+        })?;
+    if (s, e) == (0, words.len()) {
+        return Some(line.to_string());
+    }
+    let from = words[s].0;
+    let to = words[e - 1].0 + words[e - 1].1.len();
+    let mut text = &line[from..to];
+    // Start and end at clause boundaries, not mid-clause: after the first
+    // comma when it starts mid-line, before an unclosed parenthesis or the
+    // last comma when it stops short of the end.
+    // (A comma inside a token, as in `a=b,c=d`, is not a clause boundary.)
+    let boundary = |t: &str| t.find(", ").or_else(|| t.find("; "));
+    if s > 0
+        && let Some(at) = boundary(text)
+    {
+        text = &text[at + 1..];
+    }
+    if e < words.len() {
+        if let Some(open) = text.rfind('(')
+            && !text[open..].contains(')')
+        {
+            text = &text[..open];
+        } else if let Some(at) = text.rfind(", ").or_else(|| text.rfind("; ")) {
+            text = &text[..at];
+        } else if text.ends_with([',', ';']) {
+            text = &text[..text.len() - 1];
+        }
+    }
+    let text = text.trim().trim_end_matches([':', '-', '=', ',']).trim();
+    (text.split_whitespace().count() >= 2 && text.len() >= 8).then(|| text.to_string())
+}
+
+/// What the operator said about a failure or a risky command.
+fn answer_text(a: &tacit_core::Answer) -> String {
+    match (a.action.trim(), a.reason.trim()) {
+        ("", r) => r.to_string(),
+        (x, "") => x.to_string(),
+        (x, r) => format!("{x} ({r})"),
+    }
 }
 
 /// Drafts what one run contributes.
-pub fn draft_run(v: &RunView) -> RunDraft {
-    let mut params = params::Params::default();
-    let mut run_values: Vec<(String, String)> = Vec::new();
-    let parametrized: Vec<String> = v
+pub fn draft_run(v: &RunView, mut params: params::Params) -> RunDraft {
+    let n = v.cmds.len();
+    let pc: Vec<String> = v
         .cmds
         .iter()
-        .map(|c| params.substitute(&c.command, &mut run_values))
+        .map(|c| params.substitute(&c.command))
         .collect();
+    // Output names the run's own folder; relative to where the procedure
+    // starts, it reads the same on every machine.
+    let outputs: Vec<String> = v
+        .cmds
+        .iter()
+        .map(|c| {
+            let o = if v.start.len() > 1 {
+                c.output.replace(&format!("{}/", v.start), "./")
+            } else {
+                c.output.clone()
+            };
+            params.substitute_known(&o)
+        })
+        .collect();
+    // Notes made before the first action (prerequisites and looks aside)
+    // say what the procedure is for.
+    let first_work_seq = work(v)
+        .find(|&i| {
+            let c = &v.cmds[i];
+            !classify::is_inspection(c) && classify::classify(c) != Kind::Prereq
+        })
+        .map(|i| v.cmds[i].source.seq);
     let mut out = RunDraft {
         run_id: v.run_id.clone(),
         user: v.user.clone(),
         started_at_ms: v.started_at_ms,
-        notes: v.notes.iter().map(|(t, _)| t.clone()).collect(),
+        notes: v
+            .notes
+            .iter()
+            .map(|(t, s)| (t.clone(), first_work_seq.is_none_or(|f| s.seq < f)))
+            .collect(),
         ..Default::default()
     };
-    let main: Vec<usize> = (0..v.cmds.len())
-        .filter(|&i| !classify::is_noise(&v.cmds[i]))
-        .collect();
-    let mut consumed = vec![false; v.cmds.len()];
-    // The step a rule belongs to: the index of the command that succeeded.
+    let main: Vec<usize> = work(v).collect();
+    let mut consumed = vec![false; n];
+    // Commands that failed, were answered and not rerun: the operator
+    // accepted the failure and went on, so the command is still a step.
+    let mut accepted_failure = vec![false; n];
+    // Rules with the index of the command their step is built from.
     let mut rules_at: Vec<(usize, DecisionRule)> = Vec::new();
+    let mut diagnosis: Option<DraftStep> = None;
+    // (fix command, the failure it fixed): a fix that corrects an earlier
+    // step's command supersedes it.
+    let mut fixes: Vec<(usize, usize)> = Vec::new();
+    let mut diagnosis_check: Option<SuccessCheck> = None;
 
+    // An incident: the run opens with a failing diagnostic, the operator
+    // works, and the same diagnostic passes at the end.
+    if let Some(&d) = main.first()
+        && v.cmds[d].failed()
+        && classify::is_check_like(&v.cmds[d])
+    {
+        let rerun = main
+            .iter()
+            .rev()
+            .copied()
+            .find(|&j| j > d && pc[j] == pc[d] && !v.cmds[j].failed());
+        let worked_between = |end: usize| {
+            main.iter().any(|&k| {
+                k > d && k < end && pc[k] != pc[d] && !classify::is_inspection(&v.cmds[k])
+            })
+        };
+        if rerun.is_none_or(worked_between) {
+            let c = &v.cmds[d];
+            consumed[d] = true;
+            let mut commands = vec![pc[d].clone()];
+            let mut sources = vec![c.source.clone()];
+            // The looks that followed are how the problem was diagnosed.
+            for &k in main.iter().skip(1) {
+                let look = &v.cmds[k];
+                if look.failed() || !classify::is_inspection(look) {
+                    break;
+                }
+                consumed[k] = true;
+                commands.push(if look.cwd == c.cwd {
+                    pc[k].clone()
+                } else {
+                    from_start(&look.cwd, &pc[k])
+                });
+                sources.push(look.source.clone());
+            }
+            let signal = rules::signal(&outputs[d]);
+            out.when = Some(match &signal {
+                Some((line, _)) => format!("When `{}` reports: {line}", pc[d]),
+                None => format!(
+                    "When `{}` fails (exit {}).",
+                    pc[d],
+                    c.exit_code.unwrap_or(-1)
+                ),
+            });
+            diagnosis = Some(DraftStep {
+                key: format!("diagnose:{}", pc[d]),
+                step: Step {
+                    title: "Diagnose the problem".into(),
+                    commands,
+                    instruction: None,
+                    cwd: Some(c.cwd.clone()),
+                    // It fails when the problem is there: any exit is fine.
+                    expect: Expectation::default(),
+                    why: None,
+                    caution: None,
+                    optional: false,
+                    sources: sources.clone(),
+                },
+            });
+            if let Some(a) = &c.answer {
+                // What the operator made of the diagnosis is the rule that
+                // leads into the remediation.
+                let mut rule_sources = sources;
+                rule_sources.extend(c.answer_source.clone());
+                rules_at.push((
+                    d,
+                    rule(&pc[d], c.exit_code, &signal, a, Vec::new(), rule_sources),
+                ));
+                push_escalations(
+                    &mut out.escalations,
+                    a.escalate.as_deref(),
+                    &a.reason,
+                    signal.as_ref().map(|(_, p)| p.as_str()),
+                    vec![c.source.clone()],
+                );
+            }
+            let check_from = rerun.unwrap_or(d);
+            if let Some(j) = rerun {
+                consumed[j] = true;
+            }
+            let cc = &v.cmds[check_from];
+            diagnosis_check = Some(SuccessCheck {
+                description: titles::title_for(&cc.command),
+                command: Some(from_start(&cc.cwd, &pc[check_from])),
+                expect: Expectation {
+                    exit_code: Some(0),
+                    output_contains: if rerun.is_some() {
+                        expected_output(&outputs[check_from], true)
+                    } else {
+                        Vec::new()
+                    },
+                },
+                sources: vec![cc.source.clone()],
+            });
+        }
+    }
+
+    // Failures, each with what the operator did about it.
     for (pos, &i) in main.iter().enumerate() {
         let c = &v.cmds[i];
-        if consumed[i] || !c.failed() || interrupted(c.exit_code) {
+        if consumed[i] || !c.failed() {
             continue;
         }
         consumed[i] = true;
         let rerun = main[pos + 1..]
             .iter()
-            .take(25)
+            .take(40)
             .copied()
-            .find(|&j| parametrized[j] == parametrized[i] && !v.cmds[j].failed());
+            .find(|&j| !consumed[j] && pc[j] == pc[i] && !v.cmds[j].failed());
+        // An answered failure the operator finished by running part of it
+        // again (one day of a loop, the same tool with the same flags): that
+        // run is the end of the fix, and the failed command stays the step.
+        let partial =
+            match (rerun, &c.answer) {
+                (None, Some(_)) => main[pos + 1..].iter().take(40).copied().find(|&j| {
+                    !consumed[j] && !v.cmds[j].failed() && reruns_part_of(&pc[i], &pc[j])
+                }),
+                _ => None,
+            };
+        let window: Vec<usize> = match rerun.or(partial) {
+            Some(_) => main[pos + 1..]
+                .iter()
+                .copied()
+                .take_while(|&k| Some(k) != rerun)
+                .take_while(|&k| partial.is_none_or(|p| k <= p))
+                .filter(|&k| !consumed[k])
+                .collect(),
+            None => Vec::new(),
+        };
+        // Attempts of the same command, failures inside the fix, and the fix.
+        let mut attempts: Vec<usize> = vec![i];
+        let mut inner: Vec<usize> = Vec::new();
         let mut fix: Vec<usize> = Vec::new();
-        let mut answer_from: Vec<&Cmd> = vec![c];
-        if let Some(j) = rerun {
-            for &k in main[pos + 1..].iter().take_while(|&&k| k != j) {
-                if parametrized[k] == parametrized[i] {
-                    answer_from.push(&v.cmds[k]);
-                } else if !v.cmds[k].failed() {
-                    fix.push(k);
-                }
-                consumed[k] = true;
+        for &k in &window {
+            consumed[k] = true;
+            if pc[k] == pc[i] {
+                attempts.push(k);
+            } else if v.cmds[k].failed() {
+                inner.push(k);
+            } else {
+                fix.push(k);
             }
         }
-        // Fix commands run where the failure happened.
-        let mut fix_commands: Vec<String> = fix
-            .iter()
-            .map(|&k| {
-                let f = &v.cmds[k];
-                if f.cwd == c.cwd {
-                    parametrized[k].clone()
-                } else {
-                    from_start(&f.cwd, &parametrized[k])
-                }
-            })
-            .collect();
-        let fix_outputs: Vec<&str> = fix.iter().map(|&k| v.cmds[k].output.trim()).collect();
-        generalize_fix(&mut fix_commands, &fix_outputs);
-        let signal = rules::signal(&c.output);
-        let answer = answer_from
+        fixes.extend(fix.iter().map(|&f| (f, i)));
+        let answer = attempts
             .iter()
             .rev()
-            .find_map(|a| a.answer.as_ref().map(|ans| (ans, a)));
+            .find_map(|&a| v.cmds[a].answer.as_ref().map(|ans| (ans, a)));
+        if rerun.is_none() {
+            match answer {
+                // Answered and not rerun: accepted, the command stays a step.
+                Some(_) => {
+                    consumed[i] = false;
+                    accepted_failure[i] = true;
+                }
+                // Neither answered nor rerun: a dead end, unless the run
+                // ended on it unresolved.
+                None if main.last() == Some(&i) => {}
+                None => continue,
+            }
+        }
+        let anchor = rerun.unwrap_or(i);
+        let fix_of = |from: &[usize]| -> Vec<String> {
+            let mut cmds: Vec<String> = from
+                .iter()
+                .map(|&k| {
+                    let f = &v.cmds[k];
+                    if f.cwd == c.cwd {
+                        pc[k].clone()
+                    } else {
+                        from_start(&f.cwd, &pc[k])
+                    }
+                })
+                .collect();
+            let outs: Vec<&str> = from.iter().map(|&k| v.cmds[k].output.trim()).collect();
+            generalize_fix(&mut cmds, &outs);
+            cmds
+        };
+        // Each failure inside the fix gets the fix commands that followed it.
+        let outer_fix: Vec<usize> = fix
+            .iter()
+            .copied()
+            .filter(|&k| inner.first().is_none_or(|&g| k < g))
+            .collect();
+        let fix_commands = fix_of(&outer_fix);
         let mut sources = vec![c.source.clone()];
         sources.extend(fix.iter().map(|&k| v.cmds[k].source.clone()));
         if let Some(j) = rerun {
             sources.push(v.cmds[j].source.clone());
         }
+        let signal = rules::signal(&outputs[i]);
         let code = c.exit_code.unwrap_or(-1);
         let description = match &signal {
-            Some((line, _)) => format!("`{}` failed with exit {code}: {line}", parametrized[i]),
-            None => format!("`{}` failed with exit {code}", parametrized[i]),
+            Some((line, _)) => format!("`{}` failed with exit {code}: {line}", pc[i]),
+            None => format!("`{}` failed with exit {code}", pc[i]),
         };
-        let handling = match (&answer, rerun) {
+        // What was done by hand around the fix, in the operator's words.
+        let asides: Vec<String> = fix
+            .iter()
+            .filter_map(|&k| {
+                v.cmds[k]
+                    .answer
+                    .as_ref()
+                    .map(|a| format!("`{}`: {}", pc[k], answer_text(a)))
+            })
+            .collect();
+        let mut handling = match (&answer, rerun) {
             (Some((a, _)), _) => a.action.clone(),
             (None, Some(_)) if !fix_commands.is_empty() => format!(
                 "Ran {} and then ran it again.",
@@ -296,6 +715,9 @@ pub fn draft_run(v: &RunView) -> RunDraft {
             (None, Some(_)) => "Ran it again.".into(),
             (None, None) => "Not resolved in this run.".into(),
         };
+        if !asides.is_empty() {
+            handling = format!("{handling} {}", asides.join(" "));
+        }
         out.edge_cases.push(EdgeCase {
             description,
             handling,
@@ -303,66 +725,162 @@ pub fn draft_run(v: &RunView) -> RunDraft {
         });
         if let Some((a, from)) = answer {
             let mut rule_sources = sources.clone();
-            if let Some(s) = &from.answer_source {
+            if let Some(s) = &v.cmds[from].answer_source {
                 rule_sources.push(s.clone());
             }
             rule_sources.sort();
             rule_sources.dedup();
-            let (summary, contains) = match &signal {
-                Some((_, phrase)) => (phrase.clone(), Some(phrase.clone())),
-                None => (format!("`{}` exits {code}", parametrized[i]), None),
-            };
-            let rule = DecisionRule {
-                step: None,
-                when: Condition {
-                    summary,
-                    exit_code: c.exit_code,
-                    output_contains: contains,
-                },
-                then: a.action.clone(),
-                then_commands: fix_commands.clone(),
-                because: a.reason.clone(),
-                sources: rule_sources.clone(),
-            };
-            rules_at.push((rerun.unwrap_or(i), rule));
-            let context = signal.as_ref().map(|(_, phrase)| phrase.as_str());
+            rules_at.push((
+                anchor,
+                rule(
+                    &pc[i],
+                    c.exit_code,
+                    &signal,
+                    a,
+                    fix_commands,
+                    rule_sources.clone(),
+                ),
+            ));
             push_escalations(
                 &mut out.escalations,
                 a.escalate.as_deref(),
                 &a.reason,
-                context,
+                signal.as_ref().map(|(_, p)| p.as_str()),
                 rule_sources,
             );
         }
+        // Failures inside the fix are rules of their own, on the same step.
+        for (x, &g) in inner.iter().enumerate() {
+            let gc = &v.cmds[g];
+            let until = inner.get(x + 1).copied().unwrap_or(usize::MAX);
+            let its_fix: Vec<usize> = fix
+                .iter()
+                .copied()
+                .filter(|&k| k > g && k < until)
+                .collect();
+            let gsignal = rules::signal(&outputs[g]);
+            let gcode = gc.exit_code.unwrap_or(-1);
+            let mut gsources = vec![gc.source.clone()];
+            gsources.extend(its_fix.iter().map(|&k| v.cmds[k].source.clone()));
+            out.edge_cases.push(EdgeCase {
+                description: match &gsignal {
+                    Some((line, _)) => format!("`{}` failed with exit {gcode}: {line}", pc[g]),
+                    None => format!("`{}` failed with exit {gcode}", pc[g]),
+                },
+                handling: gc
+                    .answer
+                    .as_ref()
+                    .map(|a| a.action.clone())
+                    .unwrap_or_else(|| "Worked around while fixing the step.".into()),
+                sources: gsources.clone(),
+            });
+            if let Some(a) = &gc.answer {
+                if let Some(s) = &gc.answer_source {
+                    gsources.push(s.clone());
+                }
+                rules_at.push((
+                    anchor,
+                    rule(
+                        &pc[g],
+                        gc.exit_code,
+                        &gsignal,
+                        a,
+                        fix_of(&its_fix),
+                        gsources.clone(),
+                    ),
+                ));
+                push_escalations(
+                    &mut out.escalations,
+                    a.escalate.as_deref(),
+                    &a.reason,
+                    gsignal.as_ref().map(|(_, p)| p.as_str()),
+                    gsources,
+                );
+            }
+        }
     }
 
+    // The operator corrected an earlier step while fixing a failure
+    // (`helm upgrade … tag=v1.9.0`, then `… tag=1.9.0`): the step is the
+    // corrected command, and the rule keeps the correction as its fix.
+    let mut pc = pc;
+    for &(f, failed) in &fixes {
+        let earlier = main
+            .iter()
+            .copied()
+            .filter(|&k| k < failed && !consumed[k] && !v.cmds[k].failed())
+            .rfind(|&k| pc[k] != pc[f] && params::similar(&pc[k], &pc[f]));
+        if let Some(k) = earlier {
+            pc[k] = pc[f].clone();
+        }
+    }
+    let pc = pc;
+
     // What is left is the procedure: prerequisites, steps and checks.
+    let has_check = diagnosis_check.is_some()
+        || main.iter().any(|&i| {
+            let c = &v.cmds[i];
+            !consumed[i] && !c.failed() && (c.marked_check || classify::classify(c) == Kind::Check)
+        });
+    let anchors: Vec<usize> = rules_at.iter().map(|(a, _)| *a).collect();
     let remaining: Vec<usize> = main
         .iter()
         .copied()
-        .filter(|&i| !consumed[i] && !v.cmds[i].failed())
-        .filter(|&i| !classify::is_inspection(&v.cmds[i]))
+        .filter(|&i| !consumed[i] && (!v.cmds[i].failed() || accepted_failure[i]))
+        .filter(|&i| {
+            !classify::is_inspection(&v.cmds[i])
+                || anchors.contains(&i)
+                || accepted_failure[i]
+                || (Some(&i) == main.last() && !has_check)
+        })
         .collect();
     let kinds: Vec<Kind> = remaining
         .iter()
-        .map(|&i| classify::classify(&v.cmds[i]))
+        .map(|&i| {
+            let k = classify::classify(&v.cmds[i]);
+            // A command the operator handled a failure of is a step.
+            if anchors.contains(&i) && k == Kind::Check && !v.cmds[i].marked_check {
+                Kind::Action
+            } else if Some(&i) == main.last() && classify::is_inspection(&v.cmds[i]) {
+                // The last look at the end of the work checks its result,
+                // when nothing else does.
+                Kind::Check
+            } else {
+                k
+            }
+        })
         .collect();
     let last_action = kinds.iter().rposition(|k| *k == Kind::Action);
     let mut step_of_cmd: Vec<(usize, usize)> = Vec::new();
-    for (n, &i) in remaining.iter().enumerate() {
+    if let Some(d) = diagnosis {
+        out.steps.push(d);
+        if let Some(&first) = main.first() {
+            step_of_cmd.push((first, 0));
+        }
+    }
+    for (nth, &i) in remaining.iter().enumerate() {
         let c = &v.cmds[i];
-        let cmd_line = &parametrized[i];
+        let cmd_line = &pc[i];
         let expect = Expectation {
-            exit_code: Some(0),
-            output_contains: expected_line(&c.output, &mut params, &mut run_values),
+            exit_code: if accepted_failure[i] { None } else { Some(0) },
+            output_contains: if accepted_failure[i] {
+                Vec::new()
+            } else {
+                expected_output(&outputs[i], kinds[nth] == Kind::Check)
+            },
         };
-        let why = (!c.why.is_empty()).then(|| c.why.join(" "));
-        let risky_reason = c
-            .answer
-            .as_ref()
-            .filter(|a| a.trigger == AskTrigger::Risky)
-            .map(|a| a.reason.clone());
-        if let Some(a) = c.answer.as_ref().filter(|a| a.trigger == AskTrigger::Risky) {
+        let risky = c.answer.as_ref().filter(|a| a.trigger == AskTrigger::Risky);
+        let mut why_parts: Vec<String> = c.why.clone();
+        if let Some(a) = risky
+            && !a.reason.trim().is_empty()
+        {
+            why_parts.push(a.reason.trim().to_string());
+        }
+        let why = (!why_parts.is_empty()).then(|| why_parts.join(" "));
+        let caution = risky
+            .map(|a| a.action.trim().to_string())
+            .filter(|a| !a.is_empty());
+        if let Some(a) = risky {
             push_escalations(
                 &mut out.escalations,
                 a.escalate.as_deref(),
@@ -371,8 +889,8 @@ pub fn draft_run(v: &RunView) -> RunDraft {
                 vec![c.source.clone()],
             );
         }
-        let trailing_check = kinds[n] == Kind::Check && last_action.is_none_or(|la| n > la);
-        match kinds[n] {
+        let trailing_check = kinds[nth] == Kind::Check && last_action.is_none_or(|la| nth > la);
+        match kinds[nth] {
             Kind::Prereq => out.prereqs.push(Prerequisite {
                 description: titles::title_for(&c.command),
                 check: Some(from_start(&c.cwd, cmd_line)),
@@ -386,9 +904,51 @@ pub fn draft_run(v: &RunView) -> RunDraft {
             }),
             Kind::Check | Kind::Action => {
                 let explicit = c.step_title.clone();
+                if let Some(file) = classify::editor_target(&c.command) {
+                    // An editor's work is done by hand.
+                    let what = match &file {
+                        Some(f) => format!("Edit {f}"),
+                        None => "Edit the file".to_string(),
+                    };
+                    let alone_in_group = explicit.is_some()
+                        && remaining
+                            .iter()
+                            .filter(|&&k| v.cmds[k].step_title == explicit)
+                            .count()
+                            == 1;
+                    let title = if alone_in_group {
+                        explicit.clone().unwrap_or_else(|| what.clone())
+                    } else {
+                        what.clone()
+                    };
+                    out.steps.push(DraftStep {
+                        key: format!("edit:{}", file.clone().unwrap_or_default()),
+                        step: Step {
+                            title,
+                            commands: Vec::new(),
+                            instruction: Some(format!("{what} (by hand, in your editor).")),
+                            cwd: Some(c.cwd.clone()),
+                            expect: Expectation::default(),
+                            why,
+                            caution,
+                            optional: false,
+                            sources: vec![c.source.clone()],
+                        },
+                    });
+                    step_of_cmd.push((i, out.steps.len() - 1));
+                    continue;
+                }
                 let joins_previous = explicit.is_some()
                     && out.steps.last().is_some_and(|s| {
-                        Some(&s.step.title) == explicit.as_ref() && s.key.starts_with("step:")
+                        Some(&s.step.title) == explicit.as_ref()
+                            && s.key.starts_with("step:")
+                            && s.step.sources.last().is_some_and(|src| {
+                                // Only the commands right after it: an
+                                // editor in between starts a new part.
+                                remaining[..nth]
+                                    .last()
+                                    .is_some_and(|&p| v.cmds[p].source == *src)
+                            })
                     });
                 if joins_previous {
                     let last = out.steps.last_mut().expect("checked");
@@ -401,8 +961,14 @@ pub fn draft_run(v: &RunView) -> RunDraft {
                     last.step.commands.push(line);
                     last.step.expect = expect;
                     last.step.sources.push(c.source.clone());
-                    if let Some(w) = why.or(risky_reason) {
+                    if let Some(w) = why {
                         last.step.why = Some(match &last.step.why {
+                            Some(prev) => format!("{prev} {w}"),
+                            None => w,
+                        });
+                    }
+                    if let Some(w) = caution {
+                        last.step.caution = Some(match &last.step.caution {
                             Some(prev) => format!("{prev} {w}"),
                             None => w,
                         });
@@ -423,7 +989,8 @@ pub fn draft_run(v: &RunView) -> RunDraft {
                             instruction: None,
                             cwd: Some(c.cwd.clone()),
                             expect,
-                            why: why.or(risky_reason),
+                            why,
+                            caution,
                             optional: false,
                             sources: vec![c.source.clone()],
                         },
@@ -433,12 +1000,24 @@ pub fn draft_run(v: &RunView) -> RunDraft {
             }
         }
     }
-    for (at, mut rule) in rules_at {
-        rule.step = step_of_cmd
+    out.checks.extend(diagnosis_check);
+    out.step_titles = {
+        let mut t: Vec<String> = Vec::new();
+        for c in &v.cmds {
+            if let Some(s) = &c.step_title
+                && !t.contains(s)
+            {
+                t.push(s.clone());
+            }
+        }
+        t
+    };
+    for (at, mut r) in rules_at {
+        r.step = step_of_cmd
             .iter()
             .find(|(i, _)| *i == at)
             .map(|(_, s)| out.steps[*s].key.clone());
-        out.rules.push(rule);
+        out.rules.push(r);
     }
     for (text, source) in &v.escalations {
         let (when, contact) = rules::escalation(text);
@@ -455,6 +1034,61 @@ pub fn draft_run(v: &RunView) -> RunDraft {
     out
 }
 
+/// The program a command line runs, or for a shell loop the program its
+/// body runs, with the flag names it is given.
+fn tool_and_flags(command: &str) -> (String, Vec<String>) {
+    let body = match command.trim().strip_prefix("for ") {
+        Some(rest) => rest
+            .split_once("do ")
+            .map(|(_, b)| b.split(';').next().unwrap_or(b))
+            .unwrap_or(rest),
+        None => command,
+    };
+    let prog = classify::program(body).to_string();
+    let flags = body
+        .split_whitespace()
+        .filter(|w| w.starts_with('-'))
+        .map(|w| w.split('=').next().unwrap_or(w).to_string())
+        .collect();
+    (prog, flags)
+}
+
+/// `later` runs the same tool as `failed` with no flag it did not have and
+/// at least one flag: a part of it run again, not a new action.
+fn reruns_part_of(failed: &str, later: &str) -> bool {
+    let (p1, f1) = tool_and_flags(failed);
+    let (p2, f2) = tool_and_flags(later);
+    !p1.is_empty() && p1 == p2 && !f2.is_empty() && f2.iter().all(|f| f1.contains(f))
+}
+
+/// A decision rule from a failure and the operator's answer.
+fn rule(
+    command: &str,
+    exit_code: Option<i32>,
+    signal: &Option<(String, String)>,
+    a: &tacit_core::Answer,
+    then_commands: Vec<String>,
+    sources: Vec<SourceRef>,
+) -> DecisionRule {
+    let code = exit_code.unwrap_or(-1);
+    let (summary, contains) = match signal {
+        Some((_, phrase)) => (phrase.clone(), Some(phrase.clone())),
+        None => (format!("`{command}` exits {code}"), None),
+    };
+    DecisionRule {
+        step: None,
+        when: Condition {
+            summary,
+            exit_code,
+            output_contains: contains,
+        },
+        then: a.action.clone(),
+        then_commands,
+        because: a.reason.clone(),
+        sources,
+    }
+}
+
 /// Escalation triggers from an answer: its explicit third part, or an
 /// "escalate to X if Y" inside the reason. A condition taken from a reason
 /// ("it is held for over 30 minutes") gets the failure it is about in front,
@@ -467,8 +1101,8 @@ fn push_escalations(
     sources: Vec<SourceRef>,
 ) {
     let parsed = match explicit {
-        Some(text) => Some(rules::escalation(text)),
-        None => rules::escalation_in_reason(reason).map(|(when, contact)| match context {
+        Some(text) if !text.trim().is_empty() => Some(rules::escalation(text)),
+        _ => rules::escalation_in_reason(reason).map(|(when, contact)| match context {
             Some(ctx) => (
                 format!("{}: {}", upper_first(ctx), lower_first(&when)),
                 contact,
@@ -560,6 +1194,18 @@ fn parameters(drafts: &[RunDraft]) -> Vec<Parameter> {
             }
         }
     }
+    for p in &mut out {
+        if p.description == "Differs between runs" {
+            p.description = match p.examples.as_slice() {
+                [] => "Differs between runs".into(),
+                ex => format!(
+                    "The {} (differs between runs: {})",
+                    p.name.replace('_', " "),
+                    ex.join(", ")
+                ),
+            };
+        }
+    }
     out
 }
 
@@ -576,5 +1222,75 @@ mod tests {
         let mut fix = vec!["cat f".to_string(), "echo a b".to_string()];
         generalize_fix(&mut fix, &["a b", ""]);
         assert_eq!(fix[1], "echo a b");
+    }
+
+    #[test]
+    fn expected_output_is_stable_and_cut_at_a_clause() {
+        assert_eq!(
+            expected_output("healthy: version <<version>>", true),
+            ["healthy: version <<version>>"]
+        );
+        assert_eq!(
+            expected_output("ingest: ok, disk 41% full", true),
+            ["ingest: ok"]
+        );
+        assert_eq!(
+            expected_output("registered tenant <<tenant>> (id 17)", false),
+            ["registered tenant <<tenant>>"]
+        );
+        assert_eq!(
+            expected_output(" count \n-------\n  1200\n(1 row)\n", true),
+            ["1200"]
+        );
+        assert_eq!(expected_output("1200", false), Vec::<String>::new());
+        assert!(expected_output("Plan: 1 to add, 2 to change", false).is_empty());
+        assert_eq!(
+            expected_output("<<date>> daily_totals: 4 stores, matches orders", true),
+            ["matches orders"]
+        );
+        assert_eq!(
+            expected_output(
+                "verify-drop: ok w-<<version>>.tgz (sha256 matches, VERSION <<version>>)",
+                true
+            ),
+            ["verify-drop: ok w-<<version>>.tgz"]
+        );
+        // Spacing is the output's own, so the expectation is a substring.
+        assert_eq!(
+            expected_output(
+                "NAME  READY\nweb   3/3   registry/shop/web:<<tag>>   app=web",
+                true
+            ),
+            ["registry/shop/web:<<tag>>   app=web"]
+        );
+        // A status report: the line that says it is fine, without its date.
+        assert_eq!(
+            expected_output(
+                "● api.service\n   Active: active (running) since Sun 2026-11-29 22:31:54 UTC\nNov 29 app[1]: listening",
+                true
+            ),
+            ["Active: active (running) since"]
+        );
+        assert_eq!(
+            expected_output(
+                "subject=CN = <<host>>\nnotAfter=Feb 27 22:31:35 2027 GMT",
+                true
+            ),
+            ["subject=CN = <<host>>"]
+        );
+        assert_eq!(
+            expected_output(
+                "tenant <<t>>\n  db tenant_<<t>>   ok (3 tables)\ntenant <<t>> is ready",
+                true
+            ),
+            ["tenant <<t>> is ready"]
+        );
+        assert_eq!(
+            expected_output(
+                "verify-drop: ok widget-<<version>>.tar.gz (sha256 matches, VERSION <<version>>, changelog has <<version>>)",
+                true
+            ),
+            ["verify-drop: ok widget-<<version>>.tar.gz"]
+        );
     }
 }

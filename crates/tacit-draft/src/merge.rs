@@ -1,10 +1,12 @@
 //! Stage: several runs, one SOP. Steps are aligned with a longest common
-//! subsequence over their keys (normalized, parametrized commands, or the
-//! `tacit step` title). The common path is the procedure; steps seen in only
+//! subsequence over their keys (normalized commands with parameters already
+//! substituted, or the `tacit step` title). The common path is the procedure; steps seen in only
 //! some runs are marked optional. Rules, edge cases, escalations, checks and
 //! parameters are the union, without duplicates.
 
-use tacit_sop::{DecisionRule, EdgeCase, Escalation, Parameter, Prerequisite, Step, SuccessCheck};
+use tacit_sop::{
+    DecisionRule, EdgeCase, Escalation, Expectation, Parameter, Prerequisite, Step, SuccessCheck,
+};
 
 use crate::{DraftStep, RunDraft};
 
@@ -22,31 +24,7 @@ pub struct Merged {
 /// Pairs of indices (a, b) of equal keys, in order: a longest common
 /// subsequence.
 pub fn align(a: &[String], b: &[String]) -> Vec<(usize, usize)> {
-    let (n, m) = (a.len(), b.len());
-    let mut table = vec![vec![0u32; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            table[i][j] = if a[i] == b[j] {
-                table[i + 1][j + 1] + 1
-            } else {
-                table[i + 1][j].max(table[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut pairs = Vec::new();
-    while i < n && j < m {
-        if a[i] == b[j] {
-            pairs.push((i, j));
-            i += 1;
-            j += 1;
-        } else if table[i + 1][j] >= table[i][j + 1] {
-            i += 1;
-        } else {
-            j += 1;
-        }
-    }
-    pairs
+    crate::params::align_by(a, b, |x, y| x == y)
 }
 
 /// A merged step: the step, in how many runs it was seen, and its key.
@@ -93,6 +71,13 @@ pub fn merge(drafts: &[RunDraft]) -> Merged {
             if s.step.why.is_none() {
                 s.step.why = theirs.step.why.clone();
             }
+            if s.step.caution.is_none() {
+                s.step.caution = theirs.step.caution.clone();
+            }
+            if s.step.instruction.is_none() {
+                s.step.instruction = theirs.step.instruction.clone();
+            }
+            merge_expectation(&mut s.step.expect, &theirs.step.expect);
             merged.push(s);
         }
         slots = merged;
@@ -134,7 +119,10 @@ pub fn merge(drafts: &[RunDraft]) -> Merged {
                 .iter_mut()
                 .find(|x| x.command == c.command)
             {
-                Some(x) => extend(&mut x.sources, &c.sources),
+                Some(x) => {
+                    extend(&mut x.sources, &c.sources);
+                    merge_expectation(&mut x.expect, &c.expect);
+                }
                 None => out.success_checks.push(c.clone()),
             }
         }
@@ -168,101 +156,21 @@ pub fn merge(drafts: &[RunDraft]) -> Merged {
     out
 }
 
-/// With several runs, tokens that differ between them become parameters:
-/// steps with the same title and the same number of words, that differ in
-/// a few words (`--env staging` / `--env prod`), are the same step with a
-/// `<<env>>` placeholder. The values found become the parameter's examples.
-pub fn unify_differing_tokens(drafts: &mut [RunDraft]) {
-    if drafts.len() < 2 {
+/// What every run agrees on: an output line only if each run showed it; an
+/// exit code of 0 if any run succeeded (a run that accepted a failure does
+/// not make failure the expectation).
+fn merge_expectation(into: &mut Expectation, other: &Expectation) {
+    if into.exit_code.is_none() || other.exit_code.is_none() {
+        into.exit_code = into.exit_code.or(other.exit_code);
+        if other.output_contains.is_empty() || into.output_contains.is_empty() {
+            let mut lines = std::mem::take(&mut into.output_contains);
+            lines.extend(other.output_contains.iter().cloned());
+            into.output_contains = lines;
+        }
         return;
     }
-    let is_placeholder = |w: &str| w.starts_with("<<") && w.ends_with(">>");
-    // Group step occurrences by (title, word count) across runs.
-    // (title, word count) → where it occurs: (run, step) pairs.
-    type Occurrences = Vec<(usize, usize)>;
-    let mut groups: Vec<(String, usize, Occurrences)> = Vec::new();
-    for (r, d) in drafts.iter().enumerate() {
-        for (i, st) in d.steps.iter().enumerate() {
-            if st.key.starts_with("step:") || st.step.commands.len() != 1 {
-                continue;
-            }
-            let words = st.step.commands[0].split(' ').count();
-            match groups
-                .iter_mut()
-                .find(|(t, n, _)| *t == st.step.title && *n == words)
-            {
-                Some((_, _, members)) => members.push((r, i)),
-                None => groups.push((st.step.title.clone(), words, vec![(r, i)])),
-            }
-        }
-    }
-    for (_, _, members) in groups {
-        let runs: std::collections::BTreeSet<usize> = members.iter().map(|(r, _)| *r).collect();
-        if runs.len() < 2 {
-            continue;
-        }
-        let lines: Vec<Vec<String>> = members
-            .iter()
-            .map(|(r, i)| {
-                drafts[*r].steps[*i].step.commands[0]
-                    .split(' ')
-                    .map(str::to_string)
-                    .collect()
-            })
-            .collect();
-        let first = &lines[0];
-        let differing: Vec<usize> = (0..first.len())
-            .filter(|&w| lines.iter().any(|l| l[w] != first[w]))
-            .collect();
-        // Only a few words may differ, never the program itself.
-        if differing.is_empty() || differing.len() > 2 || differing.contains(&0) {
-            continue;
-        }
-        if differing
-            .iter()
-            .any(|&w| lines.iter().any(|l| is_placeholder(&l[w])))
-        {
-            continue;
-        }
-        for &w in &differing {
-            let name = param_name(if w > 0 { &first[w - 1] } else { "" }, w);
-            for ((r, i), line) in members.iter().zip(&lines) {
-                let value = line[w].clone();
-                let d = &mut drafts[*r];
-                let step = &mut d.steps[*i];
-                let mut words: Vec<String> = step.step.commands[0]
-                    .split(' ')
-                    .map(str::to_string)
-                    .collect();
-                words[w] = format!("<<{name}>>");
-                step.step.commands[0] = words.join(" ");
-                step.key = format!("cmd:{}", step.step.commands[0]);
-                if !d.params.iter().any(|f| f.name == name && f.value == value) {
-                    d.params.push(crate::params::Found {
-                        name: name.clone(),
-                        description: format!("Differs between runs (e.g. {value})"),
-                        value,
-                        secret: false,
-                    });
-                }
-            }
-        }
-    }
-}
-
-/// `--env` → `env`; otherwise `arg_N`.
-fn param_name(previous: &str, position: usize) -> String {
-    let flag = previous.trim_start_matches('-');
-    let valid = previous.starts_with('-')
-        && flag.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && flag
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if valid {
-        flag.to_ascii_lowercase().replace('-', "_")
-    } else {
-        format!("arg_{position}")
-    }
+    into.output_contains
+        .retain(|l| other.output_contains.contains(l));
 }
 
 fn new_slot(s: &DraftStep) -> Slot {
@@ -302,47 +210,24 @@ mod tests {
         s.iter().map(|x| x.to_string()).collect()
     }
 
-    fn draft_with(id: &str, lines: &[&str]) -> RunDraft {
-        RunDraft {
-            run_id: id.into(),
-            steps: lines
-                .iter()
-                .map(|l| DraftStep {
-                    key: format!("cmd:{l}"),
-                    step: Step {
-                        title: crate::titles::title_for(l),
-                        commands: vec![l.to_string()],
-                        ..Default::default()
-                    },
-                })
-                .collect(),
-            ..Default::default()
-        }
-    }
-
     #[test]
-    fn tokens_that_differ_between_runs_become_parameters() {
-        let mut drafts = vec![
-            draft_with(
-                "a",
-                &["git pull", "./deploy.sh --env staging", "make smoke"],
-            ),
-            draft_with("b", &["git pull", "./deploy.sh --env prod", "make smoke"]),
-        ];
-        unify_differing_tokens(&mut drafts);
-        let merged = merge(&drafts);
-        let commands: Vec<&str> = merged
-            .steps
-            .iter()
-            .map(|s| s.commands[0].as_str())
-            .collect();
-        assert_eq!(
-            commands,
-            ["git pull", "./deploy.sh --env <<env>>", "make smoke"]
+    fn runs_agree_on_expectations_or_drop_them() {
+        let mut a = Expectation {
+            exit_code: Some(0),
+            output_contains: vec!["count 1200".into(), "ok".into()],
+        };
+        merge_expectation(
+            &mut a,
+            &Expectation {
+                exit_code: Some(0),
+                output_contains: vec!["ok".into()],
+            },
         );
-        assert!(merged.steps.iter().all(|s| !s.optional));
-        let env = merged.parameters.iter().find(|p| p.name == "env").unwrap();
-        assert_eq!(env.examples, ["prod", "staging"]);
+        assert_eq!(a.output_contains, ["ok"]);
+        // A run that accepted a failure does not make failure expected.
+        let mut b = Expectation::default();
+        merge_expectation(&mut b, &a);
+        assert_eq!(b.exit_code, Some(0));
     }
 
     #[test]

@@ -1,12 +1,26 @@
-//! Stage: parameters. Values that look like versions, dates, hosts, git SHAs
-//! or ticket ids become `<<name>>` placeholders; redacted secrets become
-//! secret parameters. Across runs, the same placeholder collects every value
-//! seen as an example.
+//! Stage: parameters.
+//!
+//! Two sources of parameters, both found in commands only (a value seen only
+//! in output, such as a hash a script printed, is never a parameter):
+//!
+//! - **kinds**: versions, dates, ticket ids, git SHAs, hosts and redacted
+//!   secrets, recognised by their shape even in a single run;
+//! - **differences between runs**: the runs are aligned command by command,
+//!   and where aligned commands differ, the differing part of the word is the
+//!   value (`tenant_acme` / `tenant_globex` give `acme` / `globex`).
+//!
+//! A value is replaced wherever it stands as a whole sub-token (between
+//! non-alphanumeric characters): in commands, and in the output that
+//! expectations and rule patterns are cut from. Names come from the context
+//! the value stands in: a flag (`-d` is a database), a `KEY=` assignment, the
+//! word around it (`tenant_`), an SQL keyword, or the program.
 
-use regex::Regex;
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-/// A kind of value worth a parameter.
+use regex::Regex;
+
+/// A kind of value worth a parameter, recognised by its shape.
 struct Kind {
     name: &'static str,
     description: &'static str,
@@ -17,7 +31,9 @@ const KINDS: &[Kind] = &[
     Kind {
         name: "version",
         description: "The version to release",
-        pattern: r"\bv?\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?\b",
+        // The `v` of `v1.8.0` stays outside: `v<<version>>` is the same
+        // version as `<<version>>`.
+        pattern: r"(?:\bv|\b)(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)\b",
     },
     Kind {
         name: "date",
@@ -41,7 +57,7 @@ const KINDS: &[Kind] = &[
     },
 ];
 
-fn regexes() -> &'static Vec<Regex> {
+fn kind_regexes() -> &'static Vec<Regex> {
     static RE: OnceLock<Vec<Regex>> = OnceLock::new();
     RE.get_or_init(|| {
         KINDS
@@ -65,68 +81,209 @@ pub struct Found {
     pub secret: bool,
 }
 
-/// Assigns parameter names to values, consistently across all the commands of
-/// all the runs of one draft: the first distinct version is `version`, a
-/// second distinct one in the same run is `version_2`.
-#[derive(Debug, Default)]
+/// A value that differs between runs: one per run where it was seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Varying {
+    pub name: String,
+    /// The value in each run, by run index.
+    pub values: Vec<Option<String>>,
+    /// Short or common values are replaced only where they were aligned
+    /// (the same word), never everywhere.
+    pub narrow_words: Vec<Vec<String>>,
+}
+
+/// Parameters of one run: what to replace, and what was found.
+#[derive(Debug, Default, Clone)]
 pub struct Params {
-    /// (value, name) in order of discovery.
+    /// (value, name), longest value first, from differences between runs.
+    varying: Vec<(String, String)>,
+    /// (whole word, value, name) replaced only as that exact word.
+    narrow: Vec<(String, String, String)>,
+    /// Values of kinds seen in this run's commands, by value.
+    kinds: Vec<(String, String)>,
     pub found: Vec<Found>,
+    /// Names already taken by differences between runs.
+    reserved: Vec<String>,
+    /// Values of kinds that every run used alike: constants, not parameters.
+    constants: Vec<String>,
 }
 
 impl Params {
-    /// Replaces parameter-like values in `command` with placeholders.
-    /// `run_values` maps values seen in this run to names, so a value seen
-    /// twice in one run gets the same name, and different runs' versions
-    /// share `version`.
-    pub fn substitute(&mut self, command: &str, run_values: &mut Vec<(String, String)>) -> String {
-        let mut out = redacted()
-            .replace_all(command, |c: &regex::Captures| {
-                let kind = c[1].replace('-', "_");
-                self.note(
-                    &kind,
-                    "Secret value (read without echo, never stored)",
-                    &c[0],
-                    true,
-                );
-                format!("<<{kind}>>")
-            })
-            .into_owned();
-        for (kind, re) in KINDS.iter().zip(regexes()) {
+    /// The substitutions for run `run` of a plan.
+    pub fn for_run(plan: &[Varying], constants: &[String], run: usize) -> Params {
+        let mut p = Params {
+            constants: constants.to_vec(),
+            ..Params::default()
+        };
+        for v in plan {
+            p.reserved.push(v.name.clone());
+            let Some(value) = v.values.get(run).cloned().flatten() else {
+                continue;
+            };
+            if v.narrow_words.get(run).is_some_and(|w| !w.is_empty()) {
+                for w in &v.narrow_words[run] {
+                    p.narrow.push((w.clone(), value.clone(), v.name.clone()));
+                }
+            } else {
+                p.varying.push((value, v.name.clone()));
+            }
+        }
+        p.varying
+            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+        p
+    }
+
+    /// Replaces parameter values in a command with placeholders, and notes
+    /// each value found.
+    pub fn substitute(&mut self, command: &str) -> String {
+        let mut out = self.secrets(command);
+        out = self.replace_varying(&out, true);
+        out = self.loop_list(&out);
+        for (kind, re) in KINDS.iter().zip(kind_regexes()) {
             let mut replaced = String::with_capacity(out.len());
             let mut last = 0;
-            for m in re.find_iter(&out) {
+            for caps in re.captures_iter(&out) {
+                let Some(m) = caps.get(1).or_else(|| caps.get(0)) else {
+                    continue;
+                };
                 let value = m.as_str();
-                if !plausible(kind.name, value, &out, m.start(), m.end()) {
+                if !plausible(kind.name, value, &out, m.start(), m.end())
+                    || self.constants.iter().any(|c| c == value)
+                {
                     continue;
                 }
-                let name = match run_values.iter().find(|(v, _)| v == value) {
+                let name = match self.kinds.iter().find(|(v, _)| v == value) {
                     Some((_, n)) => n.clone(),
                     None => {
-                        let taken = run_values
+                        let taken = self
+                            .kinds
                             .iter()
                             .filter(|(_, n)| {
                                 n == kind.name || n.starts_with(&format!("{}_", kind.name))
                             })
-                            .count();
+                            .count()
+                            + usize::from(self.reserved.iter().any(|r| r == kind.name));
                         let n = if taken == 0 {
                             kind.name.to_string()
                         } else {
                             format!("{}_{}", kind.name, taken + 1)
                         };
-                        run_values.push((value.to_string(), n.clone()));
+                        self.kinds.push((value.to_string(), n.clone()));
                         n
                     }
                 };
                 self.note(&name, kind.description, value, false);
                 replaced.push_str(&out[last..m.start()]);
-                replaced.push_str(&format!("<<{name}>>"));
+                replaced.push_str(&tacit_sop::placeholder(&name));
                 last = m.end();
             }
             replaced.push_str(&out[last..]);
             out = replaced;
         }
         out
+    }
+
+    /// Replaces only values already known in this run: output is evidence,
+    /// never a source of new parameters.
+    pub fn substitute_known(&self, text: &str) -> String {
+        let mut out = self.replace_varying_quiet(text);
+        for (value, name) in &self.kinds {
+            out = replace_subtoken(&out, value, &tacit_sop::placeholder(name));
+        }
+        out
+    }
+
+    /// `for d in 2026-11-01 2026-11-02; do … --date "$d"; done`: the list is
+    /// one value (the dates), when it holds values of a kind.
+    fn loop_list(&mut self, command: &str) -> String {
+        let Some(c) = for_loop().captures(command) else {
+            return command.to_string();
+        };
+        let (var, list) = (&c[1], c.get(2).expect("group"));
+        let items: Vec<&str> = list.as_str().split_whitespace().collect();
+        let kinded = items.len() >= 2
+            && items
+                .iter()
+                .all(|i| kind_regexes().iter().any(|re| re.is_match(i)))
+            && !list.as_str().contains("<<");
+        if !kinded {
+            return command.to_string();
+        }
+        let value = list.as_str().to_string();
+        let name = match self.kinds.iter().find(|(v, _)| *v == value) {
+            Some((_, n)) => n.clone(),
+            None => {
+                let n = loop_name(var, &command[list.end()..]);
+                self.kinds.push((value.clone(), n.clone()));
+                n
+            }
+        };
+        self.note(
+            &name,
+            "The values to loop over, separated by spaces",
+            &value,
+            false,
+        );
+        format!(
+            "{}{}{}",
+            &command[..list.start()],
+            tacit_sop::placeholder(&name),
+            &command[list.end()..]
+        )
+    }
+
+    fn secrets(&mut self, command: &str) -> String {
+        let mut notes: Vec<(String, String)> = Vec::new();
+        let out = redacted()
+            .replace_all(command, |c: &regex::Captures| {
+                let start = c.get(0).map_or(0, |m| m.start());
+                let name = secret_name(&command[..start], &c[1]);
+                notes.push((name.clone(), c[0].to_string()));
+                tacit_sop::placeholder(&name)
+            })
+            .into_owned();
+        for (name, value) in notes {
+            self.note(
+                &name,
+                "Secret value (read without echo, never stored)",
+                &value,
+                true,
+            );
+        }
+        out
+    }
+
+    fn replace_varying(&mut self, text: &str, note: bool) -> String {
+        let mut out = text.to_string();
+        let mut hits: Vec<(String, String)> = Vec::new();
+        for (word, value, name) in &self.narrow {
+            let new = replace_word(
+                &out,
+                word,
+                &word.replacen(value.as_str(), &tacit_sop::placeholder(name), 1),
+            );
+            if new != out {
+                hits.push((name.clone(), value.clone()));
+                out = new;
+            }
+        }
+        for (value, name) in &self.varying {
+            let new = replace_subtoken(&out, value, &tacit_sop::placeholder(name));
+            if new != out {
+                hits.push((name.clone(), value.clone()));
+                out = new;
+            }
+        }
+        if note {
+            for (name, value) in hits {
+                self.note(&name, "Differs between runs", &value, false);
+            }
+        }
+        out
+    }
+
+    fn replace_varying_quiet(&self, text: &str) -> String {
+        self.clone().replace_varying(text, false)
     }
 
     fn note(&mut self, name: &str, description: &str, value: &str, secret: bool) {
@@ -150,12 +307,62 @@ impl Params {
     }
 }
 
+fn for_loop() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"\bfor\s+([A-Za-z_]\w*)\s+in\s+([^;\n]+?)\s*(?:;|\n)").expect("valid")
+    })
+}
+
+/// A loop's list is named after what its variable feeds: `--date "$d"`
+/// gives `dates`; else the variable's own name, made plural.
+fn loop_name(var: &str, body: &str) -> String {
+    let feeds = Regex::new(&format!(r#"(\S+)\s+"?\$\{{?{}\b"#, regex::escape(var)))
+        .ok()
+        .and_then(|re| re.captures(body).map(|c| c[1].to_string()));
+    let base = feeds
+        .and_then(|f| name_from_flag(&f))
+        .or_else(|| (var.len() >= 3).then(|| var.to_ascii_lowercase()))
+        .unwrap_or_else(|| "item".into());
+    if base.ends_with('s') {
+        base
+    } else {
+        format!("{base}s")
+    }
+}
+
+/// A secret's parameter name: the flag or key it follows (`--password`,
+/// `TOKEN=`, `PASSWORD '`), else the kind of secret the redactor saw.
+fn secret_name(before: &str, kind: &str) -> String {
+    let tail = before.trim_end_matches(['\'', '"', '=', ':', ' ']);
+    let word = tail
+        .rsplit(|c: char| c.is_whitespace() || c == '(' || c == ',')
+        .next()
+        .unwrap_or("");
+    let candidate = name_from_flag(word)
+        .or_else(|| {
+            let w = word.trim_start_matches('-').to_ascii_lowercase();
+            matches!(
+                w.as_str(),
+                "password" | "passwd" | "pass" | "token" | "secret" | "key"
+            )
+            .then_some(w)
+        })
+        .filter(|n| {
+            ["pass", "secret", "token", "key", "auth", "cred"]
+                .iter()
+                .any(|k| n.contains(k))
+        });
+    let name = candidate.unwrap_or_else(|| kind.replace('-', "_"));
+    sanitize(&name).unwrap_or_else(|| "secret".into())
+}
+
 /// Filters out look-alikes: `10.0.0.1` is an address, not a version; a
 /// "commit" must mix letters and digits and not sit inside a longer word.
 fn plausible(kind: &str, value: &str, text: &str, start: usize, end: usize) -> bool {
     let before = text[..start].chars().next_back();
     let after = text[end..].chars().next();
-    if value.contains("<<") || text[..start].ends_with("<<") {
+    if value.contains("<<") || text[..start].ends_with("<<") || text[end..].starts_with(">>") {
         return false;
     }
     match kind {
@@ -177,15 +384,470 @@ fn plausible(kind: &str, value: &str, text: &str, start: usize, end: usize) -> b
     }
 }
 
+/// Replaces `value` where it stands as a whole sub-token: not preceded or
+/// followed by a letter or digit (`tenant_acme` and `acme_app` hold `acme`;
+/// `acmeco` does not).
+pub fn replace_subtoken(text: &str, value: &str, with: &str) -> String {
+    if value.is_empty() || !text.contains(value) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (at, _) in text.match_indices(value) {
+        if at < last {
+            continue;
+        }
+        let before = text[..at].chars().next_back();
+        let after = text[at + value.len()..].chars().next();
+        let bounded = |c: Option<char>| c.is_none_or(|c| !c.is_ascii_alphanumeric());
+        // Never inside a placeholder that is already there.
+        let in_placeholder =
+            text[..at].ends_with("<<") || text[at + value.len()..].starts_with(">>");
+        if bounded(before) && bounded(after) && !in_placeholder {
+            out.push_str(&text[last..at]);
+            out.push_str(with);
+            last = at + value.len();
+        }
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// Replaces a whole whitespace-separated word.
+fn replace_word(text: &str, word: &str, with: &str) -> String {
+    text.split(' ')
+        .map(|w| if w == word { with } else { w })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+// ─────────────── differences between runs ───────────────
+
+/// Splits a word into alphanumeric runs and single other characters.
+fn segments(word: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    for (i, c) in word.char_indices() {
+        if c.is_ascii_alphanumeric() {
+            start.get_or_insert(i);
+        } else {
+            if let Some(s) = start.take() {
+                out.push(&word[s..i]);
+            }
+            out.push(&word[i..i + c.len_utf8()]);
+        }
+    }
+    if let Some(s) = start {
+        out.push(&word[s..]);
+    }
+    out
+}
+
+/// The differing middle of two words: (core of a, core of b, what precedes
+/// it in a).
+fn core_diff(a: &str, b: &str) -> Option<(String, String, String)> {
+    let sa = segments(a);
+    let sb = segments(b);
+    let pre = sa.iter().zip(&sb).take_while(|(x, y)| x == y).count();
+    let max_suf = sa.len().min(sb.len()) - pre;
+    let suf = sa
+        .iter()
+        .rev()
+        .zip(sb.iter().rev())
+        .take(max_suf)
+        .take_while(|(x, y)| x == y)
+        .count();
+    let ca: String = sa[pre..sa.len() - suf].concat();
+    let cb: String = sb[pre..sb.len() - suf].concat();
+    if ca.is_empty() || cb.is_empty() {
+        return None;
+    }
+    Some((ca, cb, sa[..pre].concat()))
+}
+
+/// The identifier (letters, digits, `_` and `-`) that holds the text at
+/// `at..at + len` of `word`.
+fn identifier_around(word: &str, at: usize, len: usize) -> String {
+    let id = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let bytes: Vec<char> = word.chars().collect();
+    if word.len() != bytes.len() || at + len > bytes.len() {
+        return word[at.min(word.len())..(at + len).min(word.len())].to_string();
+    }
+    let mut start = at;
+    while start > 0 && id(bytes[start - 1]) {
+        start -= 1;
+    }
+    let mut end = at + len;
+    while end < bytes.len() && id(bytes[end]) {
+        end += 1;
+    }
+    bytes[start..end]
+        .iter()
+        .collect::<String>()
+        .trim_start_matches('-')
+        .to_string()
+}
+
+/// Words so common in commands that replacing them everywhere would break
+/// unrelated text.
+fn common_word(v: &str) -> bool {
+    const COMMON: &[&str] = &[
+        "app", "web", "api", "db", "the", "and", "for", "all", "new", "old", "test", "main", "dev",
+        "run", "log", "logs", "tmp", "var", "etc", "bin", "usr", "src", "data", "true", "false",
+        "yes", "no", "on", "off", "get", "set", "add", "del", "key", "id", "name",
+    ];
+    COMMON.contains(&v.to_ascii_lowercase().as_str())
+}
+
+/// Two commands are the same step with different values when they run the
+/// same program with the same number of words and most words equal.
+pub fn similar(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let wa: Vec<&str> = a.split_whitespace().collect();
+    let wb: Vec<&str> = b.split_whitespace().collect();
+    if wa.len() != wb.len() || wa.is_empty() || wa[0] != wb[0] {
+        return false;
+    }
+    let same = wa.iter().zip(&wb).filter(|(x, y)| x == y).count();
+    let differ = wa.len() - same;
+    differ <= 3 && same * 2 >= wa.len().min(4)
+}
+
+/// Longest common subsequence of `a` and `b` under `eq`: index pairs.
+pub fn align_by<T>(a: &[T], b: &[T], eq: impl Fn(&T, &T) -> bool) -> Vec<(usize, usize)> {
+    let (n, m) = (a.len(), b.len());
+    let mut table = vec![vec![0u32; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            table[i][j] = if eq(&a[i], &b[j]) {
+                table[i + 1][j + 1] + 1
+            } else {
+                table[i + 1][j].max(table[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut pairs = Vec::new();
+    while i < n && j < m {
+        if eq(&a[i], &b[j]) {
+            pairs.push((i, j));
+            i += 1;
+            j += 1;
+        } else if table[i + 1][j] >= table[i][j + 1] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    pairs
+}
+
+/// Where a differing value stood: the words of its command, the index of its
+/// word, and the text around it inside that word.
+#[derive(Debug, Clone)]
+struct Occurrence {
+    words: Vec<String>,
+    at: usize,
+    prefix: String,
+}
+
+/// Finds the values that differ between runs. `commands[r]` are run `r`'s
+/// commands, already with kinds (versions, dates, …) replaced, so those are
+/// not found twice. The first run is the reference the others align to.
+pub fn plan(commands: &[Vec<String>]) -> Vec<Varying> {
+    if commands.len() < 2 {
+        return Vec::new();
+    }
+    let runs = commands.len();
+    // Reference value → (value per run, narrow words per run, occurrences).
+    type Slot = (Vec<Option<String>>, Vec<Vec<String>>, Vec<Occurrence>, bool);
+    let mut found: BTreeMap<String, Slot> = BTreeMap::new();
+    let mut conflicted: Vec<String> = Vec::new();
+    for r in 1..runs {
+        let pairs = align_by(&commands[0], &commands[r], |a, b| similar(a, b));
+        for (i, j) in pairs {
+            let (a, b) = (&commands[0][i], &commands[r][j]);
+            if a == b {
+                continue;
+            }
+            let wa: Vec<&str> = a.split_whitespace().collect();
+            let wb: Vec<&str> = b.split_whitespace().collect();
+            for (w, (x, y)) in wa.iter().zip(&wb).enumerate() {
+                if x == y || x.contains("<<") || y.contains("<<") {
+                    continue;
+                }
+                let Some((ca, cb, prefix)) = core_diff(x, y) else {
+                    continue;
+                };
+                let strip = |s: &str| s.trim_matches(['\'', '"']).to_string();
+                let (ca, cb) = (strip(&ca), strip(&cb));
+                if ca.is_empty() || cb.is_empty() || ca.contains(char::is_whitespace) {
+                    continue;
+                }
+                // A short or common core is a value only as part of the
+                // identifier around it: `shop_a` / `shop_b`, even inside
+                // `dumps/shop_a.dump`.
+                let (ca, cb, narrow) = if ca.len() < 3 || cb.len() < 3 || common_word(&ca) {
+                    let (ia, ib) = (
+                        identifier_around(x, prefix.len(), ca.len()),
+                        identifier_around(y, prefix.len(), cb.len()),
+                    );
+                    if ia.len() >= 3 && ib.len() >= 3 && ia != ca && !common_word(&ia) {
+                        (ia, ib, false)
+                    } else {
+                        (ca, cb, true)
+                    }
+                } else {
+                    (ca, cb, false)
+                };
+                // What precedes the value inside its word names it
+                // (`tenant_` in `tenant_acme`, `--env=`).
+                let prefix = match x.find(ca.as_str()) {
+                    Some(at) => x[..at].to_string(),
+                    None => prefix,
+                };
+                let occ = Occurrence {
+                    words: wa.iter().map(|s| s.to_string()).collect(),
+                    at: w,
+                    prefix,
+                };
+                let slot = found.entry(ca.clone()).or_insert_with(|| {
+                    let mut values = vec![None; runs];
+                    values[0] = Some(ca.clone());
+                    (values, vec![Vec::new(); runs], Vec::new(), false)
+                });
+                match &slot.0[r] {
+                    Some(v) if *v != cb => conflicted.push(ca.clone()),
+                    _ => slot.0[r] = Some(cb.clone()),
+                }
+                if narrow {
+                    slot.3 = true;
+                    if !slot.1[0].contains(&x.to_string()) {
+                        slot.1[0].push(x.to_string());
+                    }
+                    if !slot.1[r].contains(&y.to_string()) {
+                        slot.1[r].push(y.to_string());
+                    }
+                }
+                slot.2.push(occ);
+            }
+        }
+    }
+    let mut out: Vec<Varying> = Vec::new();
+    let mut taken: Vec<String> = KINDS.iter().map(|k| k.name.to_string()).collect();
+    // A value that is itself part of a longer differing value (`acme` in
+    // `acme_app`) is the same parameter: keep the shortest.
+    let wide: Vec<String> = found
+        .iter()
+        .filter(|(_, slot)| !slot.3)
+        .map(|(k, _)| k.clone())
+        .collect();
+    for (value, (values, narrow_words, occurrences, narrow)) in found {
+        if conflicted.contains(&value) {
+            continue;
+        }
+        let contained = wide.iter().any(|k| {
+            *k != value && k.len() < value.len() && replace_subtoken(&value, k, "\u{0}") != value
+        });
+        if contained {
+            continue;
+        }
+        let name = unique(name_for(&occurrences, &value), &mut taken);
+        out.push(Varying {
+            name,
+            values,
+            narrow_words: if narrow {
+                narrow_words
+            } else {
+                vec![Vec::new(); runs]
+            },
+        });
+    }
+    out
+}
+
+fn unique(name: String, taken: &mut Vec<String>) -> String {
+    let mut n = name.clone();
+    let mut k = 2;
+    while taken.contains(&n) {
+        n = format!("{name}_{k}");
+        k += 1;
+    }
+    taken.push(n.clone());
+    n
+}
+
+/// `[a-z][a-z0-9_]*`, or nothing usable.
+fn sanitize(s: &str) -> Option<String> {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    let out = out.trim_matches('_').to_string();
+    let out = out
+        .trim_start_matches(|c: char| c.is_ascii_digit())
+        .to_string();
+    (out.len() >= 2 && out.chars().next().is_some_and(|c| c.is_ascii_lowercase())).then_some(out)
+}
+
+/// What a flag says about the value after it.
+fn name_from_flag(flag: &str) -> Option<String> {
+    if !flag.starts_with('-') || flag.starts_with("---") {
+        return None;
+    }
+    let known = match flag {
+        "-d" | "--dbname" | "--database" | "--db" => "database",
+        "-U" | "--username" | "--user" | "-u" => "user",
+        "-n" | "--namespace" | "--ns" => "namespace",
+        "-h" | "--host" | "--hostname" | "-H" => "host",
+        "-p" | "--port" | "-P" => "port",
+        "-t" | "--table" => "table",
+        "-e" | "--env" | "--environment" => "env",
+        "-c" | "--context" => "context",
+        "-r" | "--region" => "region",
+        "-f" | "--file" | "--filename" => "file",
+        "-o" | "--output" | "--out" => "output",
+        "-i" | "--input" | "--in" => "input",
+        "-m" | "--message" => "message",
+        "-b" | "--branch" => "branch",
+        "-w" | "--workspace" => "workspace",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return Some(known.to_string());
+    }
+    let long = flag.strip_prefix("--")?;
+    sanitize(long)
+}
+
+/// The name a value's surroundings suggest, best evidence first. Every
+/// occurrence votes; a flag beats a `KEY=`, which beats the word around the
+/// value, which beats an SQL keyword, which beats the program.
+fn name_for(occurrences: &[Occurrence], value: &str) -> String {
+    let mut votes: Vec<(u8, String)> = Vec::new();
+    for o in occurrences {
+        let word = &o.words[o.at];
+        let prev = if o.at > 0 {
+            o.words[o.at - 1].as_str()
+        } else {
+            ""
+        };
+        // `--flag=value` or `KEY=value` in the same word.
+        if let Some((k, _)) = o.prefix.split_once('=') {
+            let k = k.trim_start_matches('-');
+            let last = k.rsplit('.').next().unwrap_or(k);
+            if let Some(n) = sanitize(last) {
+                votes.push((5, n));
+                continue;
+            }
+        }
+        if o.prefix.is_empty()
+            && let Some(n) = name_from_flag(prev)
+        {
+            votes.push((6, n));
+            continue;
+        }
+        // The word around it: `tenant_acme` → tenant.
+        let around = o
+            .prefix
+            .trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
+            .rsplit(|c: char| !c.is_ascii_alphanumeric())
+            .next()
+            .unwrap_or("");
+        if around.len() >= 3
+            && around.chars().all(|c| c.is_ascii_alphabetic())
+            && !word.starts_with('-')
+            && !o.prefix.contains('/')
+        {
+            votes.push((4, around.to_ascii_lowercase()));
+            continue;
+        }
+        // SQL: `CREATE DATABASE x`, `TO role`, `\c db`.
+        let p = prev
+            .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '\\')
+            .to_ascii_lowercase();
+        let sql = match p.as_str() {
+            "database" | "\\c" | "\\connect" => Some("database"),
+            "role" | "user" => Some(p.as_str()),
+            "table" | "from" | "into" | "update" => Some("table"),
+            "schema" => Some("schema"),
+            _ => None,
+        };
+        if let Some(n) = sql {
+            votes.push((3, n.to_string()));
+            continue;
+        }
+        // The program: `createdb x`, `ssh x`, `./register-tenant x`.
+        let program = o.words.first().map(String::as_str).unwrap_or("");
+        let base = crate::classify::base_name(program);
+        let by_program = match base {
+            "createdb" | "dropdb" | "pg_dump" | "pg_restore" | "psql" => {
+                Some("database".to_string())
+            }
+            "createuser" | "dropuser" | "useradd" | "userdel" | "adduser" => Some("user".into()),
+            "ssh" | "scp" | "ping" => Some("host".into()),
+            _ => base
+                .rsplit(['-', '_'])
+                .next()
+                .filter(|w| {
+                    w.len() >= 3 && *w != base && w.chars().all(|c| c.is_ascii_alphabetic())
+                })
+                .map(|w| w.to_ascii_lowercase()),
+        };
+        if let Some(n) = by_program {
+            votes.push((2, n));
+            continue;
+        }
+        let uuid = value.len() == 36
+            && value.chars().filter(|c| *c == '-').count() == 4
+            && value.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+        if uuid {
+            votes.push((1, "id".into()));
+        } else if value.chars().all(|c| c.is_ascii_digit()) {
+            votes.push((1, "number".into()));
+        } else if value.contains('/') {
+            votes.push((1, "path".into()));
+        } else if value.contains('@') {
+            votes.push((1, "email".into()));
+        } else {
+            votes.push((0, "value".into()));
+        }
+    }
+    let best = votes.iter().map(|(p, _)| *p).max().unwrap_or(0);
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for (_, n) in votes.iter().filter(|(p, _)| *p == best) {
+        match counts.iter_mut().find(|(m, _)| m == n) {
+            Some((_, c)) => *c += 1,
+            None => counts.push((n.clone(), 1)),
+        }
+    }
+    counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map(|(n, _)| n)
+        .unwrap_or_else(|| "value".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn sub(lines: &[&str]) -> (Vec<String>, Params) {
         let mut p = Params::default();
-        let mut run = Vec::new();
-        let out = lines.iter().map(|l| p.substitute(l, &mut run)).collect();
+        let out = lines.iter().map(|l| p.substitute(l)).collect();
         (out, p)
+    }
+
+    fn runs(rs: &[&[&str]]) -> Vec<Vec<String>> {
+        rs.iter()
+            .map(|r| r.iter().map(|s| s.to_string()).collect())
+            .collect()
     }
 
     #[test]
@@ -209,15 +871,17 @@ mod tests {
             "./notify.sh OPS-1234 2026-11-24",
             "ssh deploy@web-1.example.com",
             "curl -H 'Authorization: [REDACTED:auth-header]' x",
+            "iamctl set-password --password '[REDACTED:generic]'",
         ]);
         assert_eq!(out[0], "git checkout <<commit>>");
         assert_eq!(out[1], "./notify.sh <<ticket>> <<date>>");
         assert_eq!(out[2], "ssh deploy@<<host>>");
-        assert!(out[3].contains("<<auth_header>>"));
+        assert!(out[3].contains("<<auth_header>>"), "{}", out[3]);
+        assert_eq!(out[4], "iamctl set-password --password '<<password>>'");
         assert!(
             p.found
                 .iter()
-                .any(|f| f.name == "auth_header" && f.secret && f.value.is_empty())
+                .any(|f| f.name == "password" && f.secret && f.value.is_empty())
         );
     }
 
@@ -241,8 +905,113 @@ mod tests {
     }
 
     #[test]
+    fn a_loop_over_values_is_one_parameter_named_by_what_it_feeds() {
+        let (out, p) = sub(&[
+            "for d in 2026-11-01 2026-11-02; do ./bin/backfill --date \"$d\"; done",
+            "git tag -a v1.8.0 && ./publish.sh 1.8.0",
+        ]);
+        assert_eq!(
+            out[0],
+            "for d in <<dates>>; do ./bin/backfill --date \"$d\"; done"
+        );
+        assert_eq!(
+            out[1],
+            "git tag -a v<<version>> && ./publish.sh <<version>>"
+        );
+        assert_eq!(p.found[0].value, "2026-11-01 2026-11-02");
+    }
+
+    #[test]
     fn two_versions_in_one_run_get_two_names() {
         let (out, _) = sub(&["./upgrade.sh 1.4.2 1.5.0"]);
         assert_eq!(out[0], "./upgrade.sh <<version>> <<version_2>>");
+    }
+
+    #[test]
+    fn output_is_never_a_source_of_parameters() {
+        let (_, p) = sub(&["./bin/nightly-dump shop"]);
+        assert_eq!(
+            p.substitute_known("wrote dump.sql sha256 3f2a9c1e77"),
+            "wrote dump.sql sha256 3f2a9c1e77"
+        );
+        assert!(p.found.is_empty());
+    }
+
+    #[test]
+    fn a_value_inside_longer_names_is_one_parameter_named_by_its_context() {
+        let plan = plan(&runs(&[
+            &[
+                "createdb tenant_acme",
+                "psql -d tenant_acme -c \"CREATE ROLE acme_app LOGIN\"",
+                "./bin/register-tenant acme",
+            ],
+            &[
+                "createdb tenant_globex",
+                "psql -d tenant_globex -c \"CREATE ROLE globex_app LOGIN\"",
+                "./bin/register-tenant globex",
+            ],
+        ]));
+        assert_eq!(plan.len(), 1, "{plan:?}");
+        assert_eq!(plan[0].name, "tenant");
+        assert_eq!(
+            plan[0].values,
+            [Some("acme".to_string()), Some("globex".to_string())]
+        );
+        let mut p = Params::for_run(&plan, &[], 1);
+        assert_eq!(
+            p.substitute("psql -d tenant_globex -c \"CREATE ROLE globex_app LOGIN\""),
+            "psql -d tenant_<<tenant>> -c \"CREATE ROLE <<tenant>>_app LOGIN\""
+        );
+        assert_eq!(
+            p.substitute_known("registered tenant globex (id 17)"),
+            "registered tenant <<tenant>> (id 17)"
+        );
+    }
+
+    #[test]
+    fn names_come_from_flags_keys_and_programs() {
+        let plan = plan(&runs(&[
+            &[
+                "pg_dump -d shop_a -t orders",
+                "kubectl rollout status deploy/web -n staging",
+                "helm upgrade web charts/web --set image.tag=abc",
+            ],
+            &[
+                "pg_dump -d shop_b -t orders",
+                "kubectl rollout status deploy/web -n prod",
+                "helm upgrade web charts/web --set image.tag=def",
+            ],
+        ]));
+        let names: Vec<&str> = plan.iter().map(|v| v.name.as_str()).collect();
+        assert!(names.contains(&"database"), "{plan:?}");
+        assert!(names.contains(&"namespace"), "{plan:?}");
+        assert!(names.contains(&"tag"), "{plan:?}");
+        let db = plan.iter().find(|v| v.name == "database").unwrap();
+        assert_eq!(db.values[0].as_deref(), Some("shop_a"));
+    }
+
+    #[test]
+    fn a_short_value_is_replaced_only_where_it_was_seen() {
+        let plan = plan(&runs(&[
+            &["kubectl scale deploy/web --replicas=3", "head -3 log"],
+            &["kubectl scale deploy/web --replicas=5", "head -3 log"],
+        ]));
+        assert_eq!(plan.len(), 1, "{plan:?}");
+        assert_eq!(plan[0].name, "replicas");
+        let mut p = Params::for_run(&plan, &[], 0);
+        assert_eq!(
+            p.substitute("kubectl scale deploy/web --replicas=3"),
+            "kubectl scale deploy/web --replicas=<<replicas>>"
+        );
+        assert_eq!(p.substitute("head -3 log"), "head -3 log");
+    }
+
+    #[test]
+    fn subtokens_are_whole() {
+        assert_eq!(
+            replace_subtoken("tenant_acme acmeco", "acme", "X"),
+            "tenant_X acmeco"
+        );
+        assert_eq!(replace_subtoken("<<acme>>", "acme", "X"), "<<acme>>");
     }
 }

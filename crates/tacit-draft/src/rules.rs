@@ -1,33 +1,100 @@
 //! Stage: decision rules and escalations, from the operator's own words.
 
+/// Words that mark the line of output that says what went wrong.
+const FAILURE_WORDS: &[&str] = &[
+    "error",
+    "fatal",
+    "failed",
+    "failure",
+    "denied",
+    "refused",
+    "cannot",
+    "can't",
+    "could not",
+    "unable",
+    "not found",
+    "no such",
+    "in use",
+    "already",
+    "exceeded",
+    "timed out",
+    "timeout",
+    "unexpected",
+    "invalid",
+    "unavailable",
+    "mismatch",
+    "conflict",
+    "exists",
+    "forbidden",
+    "unauthorized",
+    "panic",
+    "abort",
+    "violat",
+    "deadline",
+    "missing",
+    "corrupt",
+    "out of",
+    "degraded",
+    "unhealthy",
+    "full",
+    "locked",
+    "lock",
+    "backoff",
+    "crash",
+    "killed",
+    "rejected",
+];
+
+/// A line without the box drawing, bullets and markers tools frame their
+/// messages with (`│ Error: …`, `* …`, `> …`).
+fn undecorate(line: &str) -> &str {
+    line.trim()
+        .trim_start_matches(['│', '╷', '╵', '|', '*', '>', '•', '─', '┃', '!'])
+        .trim()
+}
+
+/// Words that say something failed without saying what.
+const WEAK_WORDS: &[&str] = &["failed", "failure", "abort", "error", "full", "lock"];
+
 /// The line of output that identifies a failure, and a stable phrase from it
-/// that will match the next time (numbers, pids and times left out).
+/// that will match the next time (numbers, pids and times left out). The
+/// first line that says what went wrong wins; without one, the last line,
+/// where programs put their verdict.
 pub fn signal(output: &str) -> Option<(String, String)> {
     let lines: Vec<&str> = output
         .lines()
-        .map(str::trim)
+        .map(undecorate)
         .filter(|l| !l.is_empty())
         .collect();
-    let line = lines
+    // The line that says most specifically what went wrong: "failed" alone
+    // is a summary; "address already in use" is the cause.
+    let weight = |l: &str| -> usize {
+        let low = l.to_ascii_lowercase();
+        // DETAIL and HINT lines explain the error line above them.
+        if [
+            "detail:", "hint:", "context:", "note:", "info:", "help:", "tip:",
+        ]
         .iter()
-        .find(|l| {
-            let low = l.to_ascii_lowercase();
-            [
-                "error",
-                "fatal",
-                "failed",
-                "denied",
-                "refused",
-                "cannot",
-                "can't",
-                "unable",
-                "not found",
-                "no such",
-            ]
+        .any(|p| low.starts_with(p))
+        {
+            return 0;
+        }
+        FAILURE_WORDS
             .iter()
-            .any(|k| low.contains(k))
-        })
-        .or(lines.first())?;
+            .filter(|k| low.contains(*k))
+            .map(|k| if WEAK_WORDS.contains(k) { 1 } else { 2 })
+            .sum()
+    };
+    let mut line: Option<&&str> = None;
+    let mut best = 0;
+    for l in &lines {
+        let w = weight(l);
+        if w > best {
+            best = w;
+            line = Some(l);
+        }
+    }
+    let line = line.or(lines.last())?;
     let phrase = stable_phrase(line);
     (!phrase.is_empty()).then(|| (line.to_string(), phrase))
 }
@@ -46,28 +113,58 @@ pub fn stable_phrase(line: &str) -> String {
             rest = tail.trim();
         }
     }
-    let mut words = Vec::new();
-    for w in rest.split_whitespace() {
-        let volatile =
-            w.chars().any(|c| c.is_ascii_digit()) || w.starts_with(['(', '[', '/', '\'', '"', '<']);
+    // Clauses: runs of whole, stable words, split at words that will differ
+    // next time (numbers, paths, quoted names) and after punctuation.
+    let mut clauses: Vec<Vec<&str>> = vec![Vec::new()];
+    let all: Vec<&str> = rest.split_whitespace().collect();
+    for (i, w) in all.iter().copied().enumerate() {
+        // An HTTP status with its reason ("503 Service Unavailable") is the
+        // same next time; other numbers are not.
+        let status = w.len() == 3
+            && w.starts_with(['1', '2', '3', '4', '5'])
+            && w.chars().all(|c| c.is_ascii_digit())
+            && all
+                .get(i + 1)
+                .is_some_and(|n| n.chars().next().is_some_and(|c| c.is_ascii_uppercase()));
+        let volatile = !status
+            && (w.chars().any(|c| c.is_ascii_digit())
+                || w.starts_with(['(', '[', '/', '\'', '"', '<', ':', '`']));
         if volatile {
-            break;
+            clauses.push(Vec::new());
+            continue;
         }
-        words.push(w.trim_end_matches([',', ';', ':', '.']));
+        let trimmed = w.trim_end_matches([',', ';', ':', '.']);
+        if let Some(c) = clauses.last_mut() {
+            c.push(trimmed);
+        }
         if w.ends_with([',', ';', ':', '.']) {
-            break;
+            clauses.push(Vec::new());
         }
     }
-    if words.len() < 2 {
-        // Too little survived; keep the line up to its first number instead.
-        return rest
-            .chars()
-            .take_while(|c| !c.is_ascii_digit())
-            .collect::<String>()
-            .trim()
-            .to_string();
-    }
-    words.join(" ")
+    clauses.retain(|c| !c.is_empty());
+    let says_failure = |c: &Vec<&str>| {
+        let low = c.join(" ").to_ascii_lowercase();
+        FAILURE_WORDS.iter().any(|k| low.contains(k))
+    };
+    // The first of the longest, as `max_by_key` would give the last.
+    let longest = |only_failure: bool| {
+        let mut best: Option<&Vec<&str>> = None;
+        for c in clauses.iter().filter(|c| !only_failure || says_failure(c)) {
+            if best.is_none_or(|b| c.len() > b.len()) {
+                best = Some(c);
+            }
+        }
+        best
+    };
+    // The detail comes last ("context: cause"): the last clause that says
+    // what failed.
+    let chosen = clauses
+        .iter()
+        .rfind(|c| c.len() >= 2 && says_failure(c))
+        .or_else(|| clauses.iter().find(|c| c.len() >= 2))
+        .or_else(|| longest(true))
+        .or_else(|| longest(false));
+    chosen.map(|c| c.join(" ")).unwrap_or_default()
 }
 
 /// Splits "Held by a live process for over 30 minutes: call the database
@@ -164,6 +261,28 @@ mod tests {
             "not a git repository"
         );
         assert_eq!(signal(""), None);
+        // No error word: the last line is the verdict.
+        let (line, phrase) =
+            signal("Starting ingest\nlisten tcp :7070: bind: address already in use").unwrap();
+        assert_eq!(line, "listen tcp :7070: bind: address already in use");
+        assert_eq!(phrase, "address already in use");
+        let (_, phrase) = signal("Starting ingest ... failed\ningest[5]: listen tcp :7070: bind: address already in use\nJob for ingest failed").unwrap();
+        assert_eq!(phrase, "address already in use");
+        assert_eq!(
+            stable_phrase("received unexpected HTTP status: 503 Service Unavailable"),
+            "503 Service Unavailable"
+        );
+        let (_, phrase) =
+            signal("│ Error: Error acquiring the state lock\n│ \n│ Lock Info:").unwrap();
+        assert_eq!(phrase, "Error acquiring the state lock");
+        let (_, phrase) = signal("ERROR:  duplicate key value violates unique constraint \"pk\"\nDETAIL:  Key (day)=(2026-11-03) already exists.").unwrap();
+        assert_eq!(phrase, "duplicate key value violates unique constraint");
+        assert_eq!(
+            stable_phrase("HTTP 503 Service Unavailable"),
+            "HTTP 503 Service Unavailable"
+        );
+        // Never cut inside a word.
+        assert_eq!(stable_phrase("tenant acme3 missing"), "missing");
     }
 
     #[test]

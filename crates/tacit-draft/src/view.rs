@@ -49,6 +49,8 @@ pub struct RunView {
     pub name: String,
     pub user: String,
     pub started_at_ms: i64,
+    /// The absolute folder the run started in.
+    pub start: String,
     pub cmds: Vec<Cmd>,
     pub escalations: Vec<(String, SourceRef)>,
     pub notes: Vec<(String, SourceRef)>,
@@ -125,6 +127,7 @@ pub fn view(run: &RunInput) -> RunView {
         name: run.meta.name.clone(),
         user: run.meta.user.clone(),
         started_at_ms: run.meta.started_at_ms,
+        start,
         cmds,
         escalations,
         notes,

@@ -187,15 +187,11 @@ fn a_step_seen_in_some_runs_only_is_optional() {
         events: b.events,
     });
     let sop = draft(&runs).unwrap();
-    let warm = sop
-        .steps
-        .iter()
-        .find(|s| s.title == "Run warm-cache")
-        .unwrap();
+    let warm = sop.steps.iter().find(|s| s.title == "Warm cache").unwrap();
     assert!(warm.optional);
     let pos = |t: &str| sop.steps.iter().position(|s| s.title == t).unwrap();
-    assert!(pos("Run database migrations") < pos("Run warm-cache"));
-    assert!(pos("Run warm-cache") < pos("Release the new version"));
+    assert!(pos("Run database migrations") < pos("Warm cache"));
+    assert!(pos("Warm cache") < pos("Release the new version"));
     assert!(!sop.steps[pos("Build the release")].optional);
 }
 

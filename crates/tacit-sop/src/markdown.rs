@@ -193,6 +193,12 @@ pub fn render_markdown(sop: &Sop) -> String {
     }
     section(&mut out, "Success checks", body);
 
+    let mut body = String::new();
+    for n in &sop.notes {
+        item_line(&mut body, n);
+    }
+    section(&mut out, "Notes", body);
+
     section(&mut out, "Revision history", revision_table(&sop.revisions));
     out
 }
@@ -266,6 +272,13 @@ fn render_step(out: &mut String, n: usize, step: &Step) {
         let text = block_text(&lines.join("\n"));
         if !text.is_empty() {
             let _ = write!(out, "\n**Why:** {text}");
+        }
+    }
+    if let Some(caution) = &step.caution {
+        let lines: Vec<&str> = caution.lines().filter(|l| !l.trim().is_empty()).collect();
+        let text = block_text(&lines.join("\n"));
+        if !text.is_empty() {
+            let _ = write!(out, "\n**Caution:** {text}");
         }
     }
     if let Some(c) = sources_comment(&step.sources) {
@@ -928,6 +941,12 @@ pub fn parse_markdown(text: &str) -> Result<Sop, ParseError> {
                     .map(success_check)
                     .collect::<Result<_, _>>()?;
             }
+            Section::Notes => {
+                sop.notes = list_items(&blocks, &name)?
+                    .into_iter()
+                    .map(note)
+                    .collect::<Result<_, _>>()?;
+            }
             Section::Revisions => sop.revisions = parse_revisions(&blocks, &name)?,
         }
     }
@@ -945,11 +964,12 @@ enum Section {
     EdgeCases,
     Escalation,
     SuccessChecks,
+    Notes,
     Revisions,
 }
 
 impl Section {
-    const ALL: [Section; 10] = [
+    const ALL: [Section; 11] = [
         Section::Purpose,
         Section::WhenToUse,
         Section::Prerequisites,
@@ -959,6 +979,7 @@ impl Section {
         Section::EdgeCases,
         Section::Escalation,
         Section::SuccessChecks,
+        Section::Notes,
         Section::Revisions,
     ];
 
@@ -973,6 +994,7 @@ impl Section {
             Section::EdgeCases => "Edge cases",
             Section::Escalation => "Escalation",
             Section::SuccessChecks => "Success checks",
+            Section::Notes => "Notes",
             Section::Revisions => "Revision history",
         }
     }
@@ -995,6 +1017,7 @@ impl Section {
             "edge cases" => Section::EdgeCases,
             "escalation" | "escalations" => Section::Escalation,
             "success checks" | "success check" | "verification" => Section::SuccessChecks,
+            "notes" => Section::Notes,
             "revision history" | "revisions" | "history" | "changelog" => Section::Revisions,
             _ => return None,
         })
@@ -1540,6 +1563,20 @@ fn prerequisite(item: Item) -> Result<Prerequisite, ParseError> {
     Ok(p)
 }
 
+fn note(item: Item) -> Result<String, ParseError> {
+    let mut text = unesc(item.first);
+    for part in item.parts {
+        match part {
+            Part::Line(_, line) => append(&mut text, &unesc(line)),
+            Part::Comment(..) => {}
+            Part::Fence { no, .. } => {
+                return no_code_block(no, "a note", "write the note as text");
+            }
+        }
+    }
+    Ok(text)
+}
+
 fn edge_case(item: Item) -> Result<EdgeCase, ParseError> {
     let mut e = EdgeCase {
         description: unesc(item.first),
@@ -1818,6 +1855,12 @@ fn parse_step(blocks: &[Block]) -> Result<(usize, Step), ParseError> {
             lines.extend(para[1..].iter().map(|(_, l)| paragraph_line(l)));
             let why = normalize_block(&lines.into_iter().map(unesc).collect::<Vec<_>>().join("\n"));
             step.why = Some(why).filter(|w| !w.is_empty());
+        } else if let Some(rest) = bold_label(first, "caution") {
+            let mut lines = vec![paragraph_line(rest)];
+            lines.extend(para[1..].iter().map(|(_, l)| paragraph_line(l)));
+            let caution =
+                normalize_block(&lines.into_iter().map(unesc).collect::<Vec<_>>().join("\n"));
+            step.caution = Some(caution).filter(|w| !w.is_empty());
         } else {
             instruction.push(paragraph_text(&para));
         }

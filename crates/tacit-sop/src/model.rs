@@ -32,6 +32,9 @@ pub struct Sop {
     pub edge_cases: Vec<EdgeCase>,
     pub escalations: Vec<Escalation>,
     pub success_checks: Vec<SuccessCheck>,
+    /// The operator's notes, each its own item.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     pub revisions: Vec<Revision>,
 }
 
@@ -84,6 +87,10 @@ pub struct Step {
     pub expect: Expectation,
     /// Why this step matters.
     pub why: Option<String>,
+    /// What to be careful about: the operator's own account of a risky
+    /// command (what they checked before, what they did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caution: Option<String>,
     /// Seen in some runs only.
     pub optional: bool,
     pub sources: Vec<SourceRef>,

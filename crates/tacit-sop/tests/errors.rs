@@ -126,10 +126,10 @@ fn parameter_with_a_bad_or_repeated_name() {
 
 #[test]
 fn unknown_section() {
-    let text = format!("{HEAD}\n## Purpose\n\nShip it.\n\n## Notes\n\nRemember the thing.\n");
+    let text = format!("{HEAD}\n## Purpose\n\nShip it.\n\n## Gossip\n\nRemember the thing.\n");
     let e = error(&text);
     assert_eq!(e.line, 13);
-    assert!(e.message.contains("unknown section `## Notes`"), "{e}");
+    assert!(e.message.contains("unknown section `## Gossip`"), "{e}");
     assert!(e.message.contains("`Decision rules`"), "{e}");
 }
 

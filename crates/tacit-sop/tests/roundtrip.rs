@@ -199,17 +199,19 @@ fn step() -> impl Strategy<Value = Step> {
         prop::option::of(code_text()),
         expectation(),
         prop::option::of(paragraph()),
+        prop::option::of(paragraph()),
         any::<bool>(),
         sources(),
     )
         .prop_map(
-            |(title, commands, instruction, cwd, expect, why, optional, sources)| Step {
+            |(title, commands, instruction, cwd, expect, why, caution, optional, sources)| Step {
                 title,
                 commands,
                 instruction,
                 cwd,
                 expect,
                 why,
+                caution,
                 optional,
                 sources,
             },
@@ -347,6 +349,7 @@ fn sop() -> impl Strategy<Value = Sop> {
                 Just(head),
                 Just(items),
                 prop::collection::vec(rule(titles), 0..4),
+                prop::collection::vec(line(), 0..3),
             )
         })
         .prop_map(
@@ -354,6 +357,7 @@ fn sop() -> impl Strategy<Value = Sop> {
                 (id, title, owner, review_every_days, version, parameters, purpose, when_to_use),
                 (prerequisites, steps, edge_cases, escalations, success_checks, revisions),
                 rules,
+                notes,
             )| Sop {
                 id,
                 title,
@@ -369,6 +373,7 @@ fn sop() -> impl Strategy<Value = Sop> {
                 edge_cases,
                 escalations,
                 success_checks,
+                notes,
                 revisions,
             },
         )
@@ -389,7 +394,7 @@ fn token() -> impl Strategy<Value = String> {
             "<!-- sources: a#1, b#2 -->\n", "<!-- sources: bad -->\n", "<!--", "-->",
             "| Version | Date | Author | Summary | Runs |\n", "| --- | --- |\n", "| 1 | d | a | s | `r` |\n",
             "| x |\n", "**Expect:** ", "exit code 0", "exit code -", "output contains ", "`x`", "`",
-            "``", "\\", "**Working folder:** ", "**Why:** ", "_(optional)_", "(optional)", "text",
+            "``", "\\", "**Working folder:** ", "**Why:** ", "**Caution:** ", "## Notes\n", "_(optional)_", "(optional)", "text",
             "é漢🙂", "\t", "\u{0}", "\u{feff}", "&amp;",
         ])
         .prop_map(str::to_string),

@@ -54,6 +54,7 @@ pub fn deploy_webapp() -> Sop {
                     output_contains: vec!["build ok".into()],
                 },
                 why: Some("The release script ships whatever the build left in `dist/`.".into()),
+                caution: Some("Never run it while an old build is still being uploaded.".into()),
                 sources: vec![src(RUN_A, 6), src(RUN_B, 5)],
                 ..Default::default()
             },
@@ -114,6 +115,10 @@ pub fn deploy_webapp() -> Sop {
             },
             sources: vec![src(RUN_A, 16)],
         }],
+        notes: vec![
+            "The deploy window is Tuesday 10:00-12:00 UTC.".into(),
+            "Migrations take about two minutes on the production database.".into(),
+        ],
         revisions: vec![
             Revision {
                 version: 1,
