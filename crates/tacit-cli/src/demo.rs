@@ -118,15 +118,15 @@ pub fn run(paths: &Paths, args: DemoArgs) -> Result<ExitCode> {
         let meta = store.find_run(&run_id).await?;
         let events = store.events(&run_id).await?;
         // Draft from this run alone: the library may hold other deploy-web runs.
-        let sop = match crate::sop_cmd::draft_into_store(
-            &store,
-            "deploy-web",
-            std::slice::from_ref(&run_id),
-        )
-        .await?
-        {
-            crate::sop_cmd::Drafted::Saved(sop) => *sop,
-            _ => crate::sop_cmd::load_sop(&store, "deploy-web", None).await?,
+        let opts = tacit_library::DraftOptions {
+            runs: vec![run_id.clone()],
+            author: tacit_core::current_user(),
+            date: tacit_draft::date(tacit_core::now_ms()),
+            ..Default::default()
+        };
+        let sop = match tacit_library::draft_into_store(&store, "deploy-web", &opts).await? {
+            tacit_library::Drafted::Saved(sop) => *sop,
+            _ => tacit_library::load_sop(&store, "deploy-web", None).await?,
         };
         store.close().await;
         anyhow::Ok((meta, events, sop))

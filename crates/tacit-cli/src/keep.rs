@@ -43,10 +43,12 @@ pub fn parse_interval(text: &str) -> Result<u32> {
     Ok(days)
 }
 
-fn conflict_message(e: anyhow::Error) -> anyhow::Error {
-    match e.downcast_ref::<StoreError>() {
-        Some(StoreError::Conflict { .. }) => anyhow::anyhow!("{e}"),
-        _ => e,
+/// A lost-update refusal reads as one sentence; other errors keep their
+/// context chain.
+fn conflict_message(e: tacit_library::LibraryError) -> anyhow::Error {
+    match e {
+        tacit_library::LibraryError::Store(StoreError::Conflict { .. }) => anyhow::anyhow!("{e}"),
+        other => other.into(),
     }
 }
 
@@ -264,6 +266,24 @@ pub fn review(paths: &Paths, sop_id: String) -> Result<ExitCode> {
                     println!("  proposal {} is unreadable; skipped", p.id);
                     continue;
                 };
+                if p.sop_version != base {
+                    // Accepting it would drop what changed since it was made.
+                    println!(
+                        "\n{} {}\n  made from version {}, and version {base} has changed since: run `tacit draft {sop_id}` again to merge the runs with the latest version. Skipped.",
+                        style.bold(&format!("{}/{}", n + 1, pending.len())),
+                        p.summary,
+                        p.sop_version
+                    );
+                    continue;
+                }
+                let doc: serde_json::Value = serde_json::from_str(&p.body).unwrap_or_default();
+                let listed = |key: &str| -> Vec<String> {
+                    doc[key]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                        .unwrap_or_default()
+                };
+                let (additions, conflicts) = (listed("additions"), listed("conflicts"));
                 redraft.owner = sop.owner.clone();
                 redraft.review_every_days = sop.review_every_days;
                 redraft.revisions = sop.revisions.clone();
@@ -280,6 +300,18 @@ pub fn review(paths: &Paths, sop_id: String) -> Result<ExitCode> {
                         style.color
                     )
                 );
+                if !additions.is_empty() {
+                    println!("  What the runs add (your edits are kept):");
+                    for a in &additions {
+                        println!("    + {a}");
+                    }
+                }
+                if !conflicts.is_empty() {
+                    println!("  {}", style.bold("Conflicts (your version is kept; edit to take theirs):"));
+                    for c in &conflicts {
+                        println!("    ! {c}");
+                    }
+                }
                 match ask("  [a]ccept  [r]eject  [s]kip > ").as_str() {
                     "a" | "accept" => {
                         sop = redraft;

@@ -496,7 +496,7 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
         let version = resumed.as_ref().and_then(|(m, _)| m.sop_version);
         let sop = crate::sop_cmd::load_sop(&store, &args.sop, version).await;
         store.close().await;
-        sop.map(|s| (s, resumed))
+        anyhow::Ok(sop.map(|s| (s, resumed))?)
     })?;
     let params = parse_params(&sop, &args.params, args.yes)?;
     if args.dry_run {

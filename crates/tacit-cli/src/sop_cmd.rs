@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use tacit_core::Paths;
-use tacit_draft::RunInput;
+use tacit_library::{Drafted, same_content};
 use tacit_sop::{Revision, Sop};
-use tacit_store::{NewSopVersion, SqliteStore, Store};
+use tacit_store::{SqliteStore, Store};
 
 use crate::render::Style;
 
@@ -23,6 +23,10 @@ pub struct DraftArgs {
     /// Print the drafted SOP afterwards.
     #[arg(long)]
     pub show: bool,
+    /// Also draft from guided runs (by default only recordings: a guided
+    /// run's findings reach the SOP as proposals).
+    #[arg(long)]
+    pub include_guided: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -69,197 +73,19 @@ pub struct ExportArgs {
     pub output: Option<PathBuf>,
 }
 
-pub async fn load_sop(store: &SqliteStore, id: &str, version: Option<u32>) -> Result<Sop> {
-    let Some(stored) = store.sop_version(id, version).await? else {
-        match version {
-            Some(v) => bail!("{id} has no version {v} (see `tacit show {id}` for the latest)"),
-            None => bail!(
-                "there is no SOP called \"{id}\". Draft one from its runs with `tacit draft {id}`, or list runs with `tacit runs`."
-            ),
-        }
-    };
-    Sop::from_json(&stored.body)
-        .map_err(|e| anyhow::anyhow!("stored SOP {id} v{} is unreadable: {e}", stored.version))
-}
-
-/// The parts of an SOP that a new draft may change; versions and history are
-/// bookkeeping.
-fn same_content(a: &Sop, b: &Sop) -> bool {
-    let strip = |s: &Sop| Sop {
-        version: 0,
-        revisions: Vec::new(),
-        ..s.clone()
-    };
-    strip(a) == strip(b)
-}
-
-/// Stores `sop` as the next version, appending `revision` to its history.
-/// What `tacit search` matches: titles, steps, commands, rules, reasons,
-/// edge cases, escalations and notes.
-pub fn search_text(sop: &Sop) -> String {
-    let mut parts: Vec<&str> = vec![&sop.id, &sop.purpose, &sop.when_to_use];
-    for p in &sop.prerequisites {
-        parts.push(&p.description);
-        parts.extend(p.check.as_deref());
-    }
-    for s in &sop.steps {
-        parts.push(&s.title);
-        parts.extend(s.commands.iter().map(String::as_str));
-        parts.extend(s.why.as_deref());
-        parts.extend(s.instruction.as_deref());
-    }
-    for r in &sop.rules {
-        parts.extend([r.when.summary.as_str(), r.then.as_str(), r.because.as_str()]);
-    }
-    for e in &sop.edge_cases {
-        parts.extend([e.description.as_str(), e.handling.as_str()]);
-    }
-    for e in &sop.escalations {
-        parts.push(&e.when);
-        parts.extend(e.contact.as_deref());
-    }
-    for c in &sop.success_checks {
-        parts.push(&c.description);
-    }
-    parts.join("\n")
-}
-
-/// `base`: the version the change was made from; a newer one saved in
-/// the meantime makes this fail instead of overwriting it.
-pub async fn save_version(
-    store: &SqliteStore,
-    mut sop: Sop,
-    mut revision: Revision,
-    base: Option<u32>,
-) -> Result<Sop> {
-    let author = revision.author.clone();
-    let summary = revision.summary.clone();
-    let title = sop.title.clone();
-    let id = sop.id.clone();
-    let template = sop.clone();
-    let rev_template = revision.clone();
-    let body = move |v: u32| {
-        let mut s = template.clone();
-        let mut r = rev_template.clone();
-        s.version = v;
-        r.version = v;
-        s.revisions.push(r);
-        s.to_json()
-    };
-    let search_text = search_text(&sop);
-    let version = store
-        .add_sop_version(
-            &id,
-            &NewSopVersion {
-                base,
-                search_text: &search_text,
-                owner: sop.owner.as_deref(),
-                review_every_days: sop.review_every_days,
-                title: &title,
-                author: &author,
-                summary: &summary,
-                body: &body,
-            },
-        )
-        .await?;
-    sop.version = version;
-    revision.version = version;
-    sop.revisions.push(revision);
-    Ok(sop)
-}
-
-/// What `tacit draft` did.
-pub enum Drafted {
-    /// A new version.
-    Saved(Box<Sop>),
-    /// The runs say nothing new.
-    Unchanged,
-    /// The SOP has an owner: the draft waits for them as a proposal.
-    Proposed { owner: String },
-}
-
-pub async fn draft_into_store(
-    store: &SqliteStore,
-    name: &str,
-    run_ids: &[String],
-) -> Result<Drafted> {
-    let metas = if run_ids.is_empty() {
-        store
-            .list_runs(Some(name))
-            .await?
-            .into_iter()
-            .filter(|r| r.meta.status != tacit_core::RunStatus::Recording)
-            .map(|r| r.meta)
-            .collect::<Vec<_>>()
-    } else {
-        let mut metas = Vec::new();
-        for id in run_ids {
-            metas.push(store.find_run(id).await?);
-        }
-        metas
-    };
-    if metas.is_empty() {
-        bail!(
-            "no finished runs are recorded as \"{name}\". Record one with `tacit record {name}` (see `tacit runs` for names)."
-        );
-    }
-    let mut inputs = Vec::new();
-    for meta in metas {
-        let events = store.events(&meta.id).await?;
-        inputs.push(RunInput { meta, events });
-    }
-    let mut sop =
-        tacit_draft::draft(&inputs).map_err(|e| anyhow::anyhow!("cannot draft {name}: {e}"))?;
-    let mut revision = sop.revisions.pop().unwrap_or_default();
-    if let Some(prev) = store.sop_version(&sop.id, None).await? {
-        let prev = Sop::from_json(&prev.body)
-            .map_err(|e| anyhow::anyhow!("stored SOP is unreadable: {e}"))?;
-        // The owner's settings and the history carry over to the new draft.
-        sop.owner = prev.owner.clone();
-        sop.review_every_days = prev.review_every_days;
-        sop.revisions = prev.revisions.clone();
-        if same_content(&sop, &prev) {
-            return Ok(Drafted::Unchanged);
-        }
-        revision.summary = format!(
-            "Redrafted from {} run{}",
-            inputs.len(),
-            if inputs.len() == 1 { "" } else { "s" }
-        );
-        // An owned SOP is the owner's: a new draft is a proposal for them,
-        // not a new version behind their back.
-        if prev.owner.is_some() {
-            let id = format!("redraft-{}-{}", sop.id, uuid::Uuid::now_v7());
-            sop.version = prev.version;
-            store
-                .add_proposal(&tacit_store::Proposal {
-                    id: id.clone(),
-                    sop_id: sop.id.clone(),
-                    sop_version: prev.version,
-                    run_id: revision.runs.last().cloned().unwrap_or_default(),
-                    kind: "redraft".into(),
-                    summary: format!("{} (from {} run(s))", revision.summary, inputs.len()),
-                    body: sop.to_json(),
-                    status: "pending".into(),
-                    created_at_ms: tacit_core::now_ms(),
-                    resolution: None,
-                })
-                .await?;
-            return Ok(Drafted::Proposed {
-                owner: prev.owner.clone().unwrap_or_default(),
-            });
-        }
-    }
-    Ok(Drafted::Saved(Box::new(
-        save_version(store, sop, revision, None).await?,
-    )))
-}
+pub use tacit_library::{load_sop, save_version};
 
 pub fn draft(paths: &Paths, args: DraftArgs) -> Result<ExitCode> {
     let rt = crate::runtime()?;
     rt.block_on(async {
         let store = crate::runs::open_synced(paths).await?;
-        let result = draft_into_store(&store, &args.name, &args.runs).await;
+        let opts = tacit_library::DraftOptions {
+            runs: args.runs.clone(),
+            include_guided: args.include_guided,
+            author: tacit_core::current_user(),
+            date: tacit_draft::date(tacit_core::now_ms()),
+        };
+        let result = tacit_library::draft_into_store(&store, &args.name, &opts).await;
         let sop = match result? {
             Drafted::Saved(sop) => *sop,
             Drafted::Unchanged => {
@@ -267,11 +93,30 @@ pub fn draft(paths: &Paths, args: DraftArgs) -> Result<ExitCode> {
                 store.close().await;
                 return Ok(ExitCode::SUCCESS);
             }
-            Drafted::Proposed { owner } => {
-                println!(
-                    "{} is owned by {owner}: the new draft waits for them as a proposal (`tacit review {}`).",
-                    args.name, args.name
-                );
+            Drafted::Proposed { owner, additions, conflicts } => {
+                let who = match &owner {
+                    Some(o) => format!("its owner, {o}"),
+                    None => "review".to_string(),
+                };
+                if additions.is_empty() && conflicts.is_empty() {
+                    println!(
+                        "{} is owned by {}: the new draft waits for them as a proposal (`tacit review {}`).",
+                        args.name,
+                        owner.as_deref().unwrap_or("someone"),
+                        args.name
+                    );
+                } else {
+                    println!(
+                        "{} has edits made by people since its last draft; they are kept. What the runs add waits for {who} as one proposal (`tacit review {}`):",
+                        args.name, args.name
+                    );
+                    for a in &additions {
+                        println!("  + {a}");
+                    }
+                    for c in &conflicts {
+                        println!("  ! {c}");
+                    }
+                }
                 store.close().await;
                 return Ok(ExitCode::SUCCESS);
             }

@@ -114,13 +114,15 @@ pub fn draft(runs: &[RunInput]) -> Result<Sop, DraftError> {
         })
         .collect();
     let plan = params::plan(&kinded);
-    // With several runs, a value every run used alike is a constant.
+    // With several runs, a host every run used alike is a constant (the one
+    // registry, the one database server). Versions, dates and tickets are
+    // chosen anew each time even when the recordings happened to agree.
     let constants: Vec<String> = if views.len() < 2 {
         Vec::new()
     } else {
         found[0]
             .iter()
-            .filter(|f| !f.secret)
+            .filter(|f| !f.secret && f.name.starts_with("host"))
             .filter(|f| {
                 found[1..]
                     .iter()

@@ -384,34 +384,7 @@ fn plausible(kind: &str, value: &str, text: &str, start: usize, end: usize) -> b
     }
 }
 
-/// Replaces `value` where it stands as a whole sub-token: not preceded or
-/// followed by a letter or digit (`tenant_acme` and `acme_app` hold `acme`;
-/// `acmeco` does not).
-pub fn replace_subtoken(text: &str, value: &str, with: &str) -> String {
-    if value.is_empty() || !text.contains(value) {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut last = 0;
-    for (at, _) in text.match_indices(value) {
-        if at < last {
-            continue;
-        }
-        let before = text[..at].chars().next_back();
-        let after = text[at + value.len()..].chars().next();
-        let bounded = |c: Option<char>| c.is_none_or(|c| !c.is_ascii_alphanumeric());
-        // Never inside a placeholder that is already there.
-        let in_placeholder =
-            text[..at].ends_with("<<") || text[at + value.len()..].starts_with(">>");
-        if bounded(before) && bounded(after) && !in_placeholder {
-            out.push_str(&text[last..at]);
-            out.push_str(with);
-            last = at + value.len();
-        }
-    }
-    out.push_str(&text[last..]);
-    out
-}
+pub use tacit_sop::replace_subtoken;
 
 /// Replaces a whole whitespace-separated word.
 fn replace_word(text: &str, word: &str, with: &str) -> String {

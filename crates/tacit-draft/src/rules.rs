@@ -113,58 +113,77 @@ pub fn stable_phrase(line: &str) -> String {
             rest = tail.trim();
         }
     }
-    // Clauses: runs of whole, stable words, split at words that will differ
-    // next time (numbers, paths, quoted names) and after punctuation.
-    let mut clauses: Vec<Vec<&str>> = vec![Vec::new()];
-    let all: Vec<&str> = rest.split_whitespace().collect();
-    for (i, w) in all.iter().copied().enumerate() {
-        // An HTTP status with its reason ("503 Service Unavailable") is the
-        // same next time; other numbers are not.
-        let status = w.len() == 3
-            && w.starts_with(['1', '2', '3', '4', '5'])
-            && w.chars().all(|c| c.is_ascii_digit())
-            && all
-                .get(i + 1)
-                .is_some_and(|n| n.chars().next().is_some_and(|c| c.is_ascii_uppercase()));
-        let volatile = !status
-            && (w.chars().any(|c| c.is_ascii_digit())
-                || w.starts_with(['(', '[', '/', '\'', '"', '<', ':', '`']));
+    // Runs of whole, stable words, split at words that will differ next
+    // time (numbers, paths, quoted names); clauses split runs further after
+    // punctuation. Each is a range of words, so the phrase is cut from the
+    // line as it was printed (its spacing kept).
+    let words: Vec<(usize, &str)> = rest
+        .split_whitespace()
+        .map(|w| (w.as_ptr() as usize - rest.as_ptr() as usize, w))
+        .collect();
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut clauses: Vec<(usize, usize)> = Vec::new();
+    let (mut run_start, mut clause_start) = (0, 0);
+    for i in 0..=words.len() {
+        let volatile = i == words.len() || {
+            let w = words[i].1;
+            // An HTTP status with its reason ("503 Service Unavailable") is
+            // the same next time; other numbers are not.
+            let status = w.len() == 3
+                && w.starts_with(['1', '2', '3', '4', '5'])
+                && w.chars().all(|c| c.is_ascii_digit())
+                && words
+                    .get(i + 1)
+                    .is_some_and(|(_, n)| n.chars().next().is_some_and(|c| c.is_ascii_uppercase()));
+            !status
+                && (w.chars().any(|c| c.is_ascii_digit())
+                    || w.starts_with(['(', '[', '/', '\'', '"', '<', ':', '`']))
+        };
         if volatile {
-            clauses.push(Vec::new());
-            continue;
-        }
-        let trimmed = w.trim_end_matches([',', ';', ':', '.']);
-        if let Some(c) = clauses.last_mut() {
-            c.push(trimmed);
-        }
-        if w.ends_with([',', ';', ':', '.']) {
-            clauses.push(Vec::new());
+            if i > run_start {
+                runs.push((run_start, i));
+            }
+            if i > clause_start {
+                clauses.push((clause_start, i));
+            }
+            run_start = i + 1;
+            clause_start = i + 1;
+        } else if words[i].1.ends_with([',', ';', ':', '.']) {
+            clauses.push((clause_start, i + 1));
+            clause_start = i + 1;
         }
     }
-    clauses.retain(|c| !c.is_empty());
-    let says_failure = |c: &Vec<&str>| {
-        let low = c.join(" ").to_ascii_lowercase();
+    let text = |(s, e): (usize, usize)| {
+        let from = words[s].0;
+        let to = words[e - 1].0 + words[e - 1].1.len();
+        rest[from..to]
+            .trim_end_matches([',', ';', ':', '.'])
+            .to_string()
+    };
+    let says_failure = |r: &(usize, usize)| {
+        let low = text(*r).to_ascii_lowercase();
         FAILURE_WORDS.iter().any(|k| low.contains(k))
     };
-    // The first of the longest, as `max_by_key` would give the last.
-    let longest = |only_failure: bool| {
-        let mut best: Option<&Vec<&str>> = None;
-        for c in clauses.iter().filter(|c| !only_failure || says_failure(c)) {
-            if best.is_none_or(|b| c.len() > b.len()) {
-                best = Some(c);
+    let longest = |set: &[(usize, usize)], only_failure: bool| {
+        let mut best: Option<(usize, usize)> = None;
+        for r in set.iter().filter(|r| !only_failure || says_failure(r)) {
+            if best.is_none_or(|b| r.1 - r.0 > b.1 - b.0) {
+                best = Some(*r);
             }
         }
         best
     };
     // The detail comes last ("context: cause"): the last clause that says
-    // what failed.
+    // what failed; else the first clause of two words or more; else the
+    // stable run that says what failed.
     let chosen = clauses
         .iter()
-        .rfind(|c| c.len() >= 2 && says_failure(c))
-        .or_else(|| clauses.iter().find(|c| c.len() >= 2))
-        .or_else(|| longest(true))
-        .or_else(|| longest(false));
-    chosen.map(|c| c.join(" ")).unwrap_or_default()
+        .rfind(|c| c.1 - c.0 >= 2 && says_failure(c))
+        .or_else(|| clauses.iter().find(|c| c.1 - c.0 >= 2))
+        .copied()
+        .or_else(|| longest(&runs, true))
+        .or_else(|| longest(&runs, false));
+    chosen.map(text).unwrap_or_default()
 }
 
 /// Splits "Held by a live process for over 30 minutes: call the database

@@ -18,7 +18,11 @@ fn every_scenario_is_recorded_and_its_key_is_valid() {
             );
         }
         s.key().unwrap_or_else(|e| panic!("{}: {e:#}", s.name));
-        assert!(s.dir.join("setup.sh").is_file(), "{} has no setup.sh", s.name);
+        assert!(
+            s.dir.join("setup.sh").is_file(),
+            "{} has no setup.sh",
+            s.name
+        );
     }
 }
 

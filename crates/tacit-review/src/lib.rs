@@ -5,9 +5,12 @@
 //!   into a change of the SOP.
 //! - [`health`]: the library's health and each SOP's trust score, from
 //!   evidence, not edit dates.
+//! - [`redraft`]: a new draft of an edited SOP, merged three ways so that
+//!   people's edits win and only new evidence is proposed.
 //!
 //! All three are pure functions; the CLI does the I/O.
 
 pub mod apply;
 pub mod diff;
 pub mod health;
+pub mod redraft;

@@ -35,6 +35,24 @@ pub fn fill(template: &str, params: &BTreeMap<String, String>) -> String {
         .into_owned()
 }
 
+/// The reverse of [`fill`]: a command the operator typed with this run's
+/// values, written back with its placeholders, so that an edit proposed from
+/// a run fits every run. Secret values are never written back (they are
+/// scrubbed from the record anyway); values under three characters are too
+/// likely to stand for something else.
+pub fn unfill(command: &str, params: &BTreeMap<String, String>, secret: &[String]) -> String {
+    let mut by_length: Vec<(&String, &String)> = params
+        .iter()
+        .filter(|(name, value)| !secret.contains(name) && value.chars().count() >= 3)
+        .collect();
+    by_length.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
+    let mut out = command.to_string();
+    for (name, value) in by_length {
+        out = tacit_sop::replace_subtoken(&out, value, &tacit_sop::placeholder(name));
+    }
+    out
+}
+
 /// Parameters the SOP uses that have no value.
 pub fn missing_params(sop: &Sop, params: &BTreeMap<String, String>) -> Vec<String> {
     let mut names: Vec<String> = sop.parameters.iter().map(|p| p.name.clone()).collect();
@@ -531,9 +549,17 @@ impl Runner<'_> {
                     continue;
                 }
                 Choice::Edit { command, reason } => {
+                    let secret: Vec<String> = self
+                        .sop
+                        .parameters
+                        .iter()
+                        .filter(|p| p.secret)
+                        .map(|p| p.name.clone())
+                        .collect();
+                    let template = unfill(&command, self.params, &secret);
                     self.deviation(
                         &step.title,
-                        &format!("edited to `{command}`"),
+                        &format!("edited to `{template}`"),
                         &reason,
                         report,
                     );
@@ -622,5 +648,33 @@ impl Runner<'_> {
             }),
             summary: format!("\"{step}\" was {kind}: {reason}"),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_edited_command_gets_its_placeholders_back() {
+        let params: BTreeMap<String, String> = [
+            ("version".to_string(), "1.4.2".to_string()),
+            ("tenant".to_string(), "acme".to_string()),
+            ("password".to_string(), "hunter22".to_string()),
+            ("n".to_string(), "3".to_string()),
+        ]
+        .into();
+        assert_eq!(
+            unfill(
+                "./build.sh 1.4.2 --fast --tenant tenant_acme -p hunter22 -j 3",
+                &params,
+                &["password".to_string()]
+            ),
+            "./build.sh <<version>> --fast --tenant tenant_<<tenant>> -p hunter22 -j 3"
+        );
+        assert_eq!(
+            fill(&unfill("./x 1.4.2", &params, &[]), &params),
+            "./x 1.4.2"
+        );
     }
 }

@@ -216,6 +216,35 @@ pub fn placeholder_regex() -> &'static regex::Regex {
     RE.get_or_init(|| regex::Regex::new(r"<<([a-z][a-z0-9_]*)>>").expect("valid regex"))
 }
 
+/// Replaces `value` where it stands as a whole sub-token: not preceded or
+/// followed by a letter or digit (`tenant_acme` and `acme_app` hold `acme`;
+/// `acmeco` does not).
+pub fn replace_subtoken(text: &str, value: &str, with: &str) -> String {
+    if value.is_empty() || !text.contains(value) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (at, _) in text.match_indices(value) {
+        if at < last {
+            continue;
+        }
+        let before = text[..at].chars().next_back();
+        let after = text[at + value.len()..].chars().next();
+        let bounded = |c: Option<char>| c.is_none_or(|c| !c.is_ascii_alphanumeric());
+        // Never inside a placeholder that is already there.
+        let in_placeholder =
+            text[..at].ends_with("<<") || text[at + value.len()..].starts_with(">>");
+        if bounded(before) && bounded(after) && !in_placeholder {
+            out.push_str(&text[last..at]);
+            out.push_str(with);
+            last = at + value.len();
+        }
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
 /// Writes `<<name>>`.
 pub fn placeholder(name: &str) -> String {
     format!("<<{name}>>")
@@ -224,6 +253,15 @@ pub fn placeholder(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subtokens_are_whole() {
+        assert_eq!(
+            replace_subtoken("tenant_acme acmeco", "acme", "X"),
+            "tenant_X acmeco"
+        );
+        assert_eq!(replace_subtoken("<<acme>>", "acme", "X"), "<<acme>>");
+    }
 
     #[test]
     fn json_round_trips_with_its_schema_version() {

@@ -179,6 +179,15 @@ pub trait Store {
     ) -> impl Future<Output = Result<Vec<(String, String, String)>, StoreError>>;
     /// Everything library health needs about every SOP, in a few queries.
     fn health_rows(&self) -> impl Future<Output = Result<Vec<HealthRow>, StoreError>>;
+    /// The last machine draft of an SOP (JSON), the base of a redraft's
+    /// three-way merge.
+    fn draft_base(&self, sop_id: &str) -> impl Future<Output = Result<Option<String>, StoreError>>;
+    /// Records the machine draft people are shown, replacing the last.
+    fn set_draft_base(
+        &self,
+        sop_id: &str,
+        body: &str,
+    ) -> impl Future<Output = Result<(), StoreError>>;
     /// Every version of an SOP, oldest first.
     fn sop_versions(
         &self,

@@ -444,6 +444,30 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn draft_base(&self, sop_id: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT body FROM draft_bases WHERE sop_id = ?")
+            .bind(sop_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get("body")?),
+            None => None,
+        })
+    }
+
+    async fn set_draft_base(&self, sop_id: &str, body: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO draft_bases (sop_id, body, created_at_ms) VALUES (?, ?, ?) \
+             ON CONFLICT (sop_id) DO UPDATE SET body = excluded.body, created_at_ms = excluded.created_at_ms",
+        )
+        .bind(sop_id)
+        .bind(body)
+        .bind(tacit_core::now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn add_proposal(&self, p: &Proposal) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO proposals (id, sop_id, sop_version, run_id, kind, summary, body, status, created_at_ms) \

@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+#[allow(unused_imports)]
 pub use tacit_eval::term::{PROMPT, TIMEOUT, Term, find};
 
 pub fn tacit_bin() -> PathBuf {

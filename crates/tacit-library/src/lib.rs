@@ -1,0 +1,34 @@
+//! The library: every operation on runs and SOPs that more than one edge
+//! needs, written once against the [`Store`] trait. The CLI renders what
+//! these return for a terminal; the server and the MCP server will render
+//! the same for HTTP and for agents.
+//!
+//! - [`sops`]: reading and saving SOP versions, and what search finds them
+//!   by.
+//! - [`drafting`]: drafting an SOP from its recorded runs, and redrafting an
+//!   SOP people have edited without losing their work.
+
+pub mod drafting;
+pub mod sops;
+
+pub use drafting::{DraftOptions, Drafted, draft_into_store};
+pub use sops::{load_sop, same_content, save_version, search_text};
+
+use tacit_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A name or id that matches nothing; the message says what to do.
+    #[error("{0}")]
+    NotFound(String),
+    /// Stored data that no longer parses.
+    #[error("{0}")]
+    Unreadable(String),
+    /// The runs cannot become an SOP; says why.
+    #[error("{0}")]
+    Draft(String),
+}
+
+pub type Result<T> = std::result::Result<T, LibraryError>;

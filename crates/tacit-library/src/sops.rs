@@ -1,0 +1,110 @@
+//! SOP versions: read, compare, save, and the words search finds them by.
+
+use tacit_sop::{Revision, Sop};
+use tacit_store::{NewSopVersion, Store};
+
+use crate::{LibraryError, Result};
+
+/// One version of an SOP, or the latest.
+pub async fn load_sop<S: Store>(store: &S, id: &str, version: Option<u32>) -> Result<Sop> {
+    let Some(stored) = store.sop_version(id, version).await? else {
+        return Err(LibraryError::NotFound(match version {
+            Some(v) => format!("{id} has no version {v} (see `tacit show {id}` for the latest)"),
+            None => format!(
+                "there is no SOP called \"{id}\". Draft one from its runs with `tacit draft {id}`, or list runs with `tacit runs`."
+            ),
+        }));
+    };
+    Sop::from_json(&stored.body).map_err(|e| {
+        LibraryError::Unreadable(format!(
+            "stored SOP {id} v{} is unreadable: {e}",
+            stored.version
+        ))
+    })
+}
+
+/// Whether two SOPs say the same thing: versions, history, the owner and
+/// the review interval are bookkeeping, not content.
+pub fn same_content(a: &Sop, b: &Sop) -> bool {
+    let strip = |s: &Sop| Sop {
+        version: 0,
+        revisions: Vec::new(),
+        owner: None,
+        review_every_days: None,
+        ..s.clone()
+    };
+    strip(a) == strip(b)
+}
+
+/// What `tacit search` matches: titles, steps, commands, rules, reasons,
+/// edge cases, escalations and notes.
+pub fn search_text(sop: &Sop) -> String {
+    let mut parts: Vec<&str> = vec![&sop.id, &sop.purpose, &sop.when_to_use];
+    for p in &sop.prerequisites {
+        parts.push(&p.description);
+        parts.extend(p.check.as_deref());
+    }
+    for s in &sop.steps {
+        parts.push(&s.title);
+        parts.extend(s.commands.iter().map(String::as_str));
+        parts.extend(s.why.as_deref());
+        parts.extend(s.caution.as_deref());
+        parts.extend(s.instruction.as_deref());
+    }
+    for r in &sop.rules {
+        parts.extend([r.when.summary.as_str(), r.then.as_str(), r.because.as_str()]);
+    }
+    for e in &sop.edge_cases {
+        parts.extend([e.description.as_str(), e.handling.as_str()]);
+    }
+    for e in &sop.escalations {
+        parts.push(&e.when);
+        parts.extend(e.contact.as_deref());
+    }
+    for c in &sop.success_checks {
+        parts.push(&c.description);
+    }
+    parts.extend(sop.notes.iter().map(String::as_str));
+    parts.join("\n")
+}
+
+/// Stores `sop` as the next version, appending `revision` to its history.
+/// `base`: the version the change was made from; a newer one saved in the
+/// meantime makes this fail instead of overwriting it.
+pub async fn save_version<S: Store>(
+    store: &S,
+    mut sop: Sop,
+    mut revision: Revision,
+    base: Option<u32>,
+) -> Result<Sop> {
+    let template = sop.clone();
+    let rev_template = revision.clone();
+    let body = move |v: u32| {
+        let mut s = template.clone();
+        let mut r = rev_template.clone();
+        s.version = v;
+        r.version = v;
+        s.revisions.push(r);
+        s.to_json()
+    };
+    let search_text = search_text(&sop);
+    let version = store
+        .add_sop_version(
+            &sop.id,
+            &NewSopVersion {
+                base,
+                search_text: &search_text,
+                owner: sop.owner.as_deref(),
+                review_every_days: sop.review_every_days,
+                title: &sop.title,
+                author: &revision.author,
+                summary: &revision.summary,
+                body: &body,
+            },
+        )
+        .await?;
+    sop.version = version;
+    revision.version = version;
+    sop.revisions.push(revision);
+    Ok(sop)
+}
