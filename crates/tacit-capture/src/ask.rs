@@ -181,7 +181,14 @@ pub fn prompt_for(field: &str) -> String {
     format!("  {field}: ")
 }
 
-/// The lines shown when a question opens.
+/// How long after a question appears keystrokes still count as typed
+/// before it was seen: a person typing ahead (the next command) must not
+/// find it taken as their answer. The first field's prompt appears when this
+/// has passed.
+pub const ARM_AFTER: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// The lines shown when a question opens; the first field's prompt follows
+/// [`ARM_AFTER`] later.
 pub fn header(command: &str, exit_code: Option<i32>, trigger: AskTrigger, color: bool) -> String {
     let (bold, dim, reset) = if color {
         ("\x1b[1;33m", "\x1b[2m", "\x1b[0m")
@@ -202,8 +209,7 @@ pub fn header(command: &str, exit_code: Option<i32>, trigger: AskTrigger, color:
         AskTrigger::Risky => format!("`{short}{ellipsis}` looks risky"),
     };
     format!(
-        "\r\n{bold}tacit ▸{reset} {what}.\r\n{bold}What did you do about this, and why?{reset} {dim}(Enter skips){reset}\r\n{}",
-        prompt_for(FIELDS[0])
+        "\r\n{bold}tacit ▸{reset} {what}.\r\n{bold}What did you do about this, and why?{reset} {dim}(Enter skips){reset}\r\n"
     )
 }
 

@@ -89,6 +89,13 @@ struct Asking {
     command_seq: u64,
     trigger: AskTrigger,
     held: Vec<Held>,
+    /// When the question appeared; it takes keystrokes as its answer only
+    /// from [`ask::ARM_AFTER`] later.
+    opened: tokio::time::Instant,
+    armed: bool,
+    /// Keystrokes that arrived before it was armed: typed ahead for the
+    /// shell, and given to it when the question closes.
+    typeahead: Vec<u8>,
 }
 
 /// Everything the loop knows between events.
@@ -194,8 +201,35 @@ impl Recorder<'_> {
                 command_seq: seq,
                 trigger,
                 held: Vec::new(),
+                opened: tokio::time::Instant::now(),
+                armed: false,
+                typeahead: Vec::new(),
             });
         }
+    }
+
+    /// When an open question starts taking keystrokes as its answer.
+    fn arm_at(&self) -> Option<tokio::time::Instant> {
+        self.asking
+            .as_ref()
+            .filter(|a| !a.armed)
+            .map(|a| a.opened + ask::ARM_AFTER)
+    }
+
+    /// The question is now seen: show its first field.
+    fn arm(&mut self) {
+        let Some(asking) = &mut self.asking else {
+            return;
+        };
+        asking.armed = true;
+        let mut shown = String::new();
+        if !asking.typeahead.is_empty() {
+            shown.push_str(
+                "  (what you typed before this question goes to your shell after it)\r\n",
+            );
+        }
+        shown.push_str(&ask::prompt_for(ask::FIELDS[0]));
+        self.write_out(shown.as_bytes());
     }
 
     /// Keystrokes from the user. Returns the bytes meant for the shell.
@@ -203,6 +237,10 @@ impl Recorder<'_> {
         let Some(asking) = &mut self.asking else {
             return bytes;
         };
+        if !asking.armed {
+            asking.typeahead.extend_from_slice(&bytes);
+            return Vec::new();
+        }
         let mut echo = Vec::new();
         let step = asking.question.feed(&bytes, &mut echo);
         let (command_seq, trigger) = (asking.command_seq, asking.trigger);
@@ -231,7 +269,9 @@ impl Recorder<'_> {
                 rest
             }
         };
+        let mut forward = Vec::new();
         if let Some(asking) = self.asking.take() {
+            forward = asking.typeahead;
             for held in asking.held {
                 match held {
                     Held::Output(b) => self.on_piece(Piece::Output(&b)),
@@ -239,7 +279,8 @@ impl Recorder<'_> {
                 }
             }
         }
-        rest
+        forward.extend(rest);
+        forward
     }
 
     fn on_request(&mut self, request: Request) -> Response {
@@ -484,6 +525,13 @@ async fn run_loop(
                 None => std::future::pending().await,
             }
         };
+        let arm_at = recorder.arm_at();
+        let arm = async {
+            match arm_at {
+                Some(t) => tokio::time::sleep_until(t).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             // A fixed order instead of tokio's random one: the cheap branches
             // (keystrokes, signals: no syscall to poll) come first so that
@@ -532,6 +580,7 @@ async fn run_loop(
                 // a moment to arrive, then stop.
                 drain_until = Some(tokio::time::Instant::now() + Duration::from_millis(300));
             }
+            _ = arm => recorder.arm(),
             _ = drain => break EndReason::ShellExited(None),
         }
     };

@@ -74,6 +74,12 @@ const INSPECTION_PROGRAMS: &[&str] = &[
     "ip",
 ];
 
+/// Programs that only filter what is piped into them.
+const FILTERS: &[&str] = &[
+    "grep", "egrep", "fgrep", "rg", "wc", "head", "tail", "sort", "uniq", "jq", "yq", "awk", "sed",
+    "cut", "tr", "less", "more", "cat", "column", "nl", "tee",
+];
+
 /// Subcommands of tools that only read.
 fn is_read_only_subcommand(words: &[&str]) -> bool {
     let prog = words.first().map(|w| base_name(w)).unwrap_or("");
@@ -88,6 +94,76 @@ fn is_read_only_subcommand(words: &[&str]) -> bool {
         "systemctl" => matches!(sub, "status" | "is-active" | "list-units"),
         "helm" => matches!(sub, "list" | "status" | "history"),
         "psql" | "mysql" | "mariadb" | "sqlite3" | "sqlcmd" => is_sql_query(&words[1..]),
+        // redis-cli [-h host …] GET key: the first word that is not a flag
+        // or a flag's value is the command.
+        "redis-cli" | "valkey-cli" | "keydb-cli" => {
+            if words
+                .iter()
+                .any(|w| *w == "--scan" || *w == "--bigkeys" || *w == "--stat")
+            {
+                return true;
+            }
+            let mut i = 1;
+            while i < words.len() && words[i].starts_with('-') {
+                i += if matches!(
+                    words[i],
+                    "-h" | "-p" | "-a" | "-n" | "-u" | "--user" | "--pass"
+                ) {
+                    2
+                } else {
+                    1
+                };
+            }
+            matches!(
+                words.get(i).map(|w| w.to_ascii_uppercase()).as_deref(),
+                Some(
+                    "GET"
+                        | "MGET"
+                        | "TTL"
+                        | "PTTL"
+                        | "EXISTS"
+                        | "KEYS"
+                        | "SCAN"
+                        | "INFO"
+                        | "TYPE"
+                        | "HGET"
+                        | "HGETALL"
+                        | "HKEYS"
+                        | "HLEN"
+                        | "LRANGE"
+                        | "LLEN"
+                        | "SMEMBERS"
+                        | "SCARD"
+                        | "ZRANGE"
+                        | "ZCARD"
+                        | "PING"
+                        | "DBSIZE"
+                        | "STRLEN"
+                        | "MONITOR"
+                        | "SLOWLOG"
+                        | "CLIENT"
+                        | "MEMORY"
+                        | "OBJECT"
+                        | "XINFO"
+                        | "XLEN"
+                )
+            )
+        }
+        "tar" | "bsdtar" => words[1..].iter().any(|w| {
+            *w == "--list"
+                || (w.starts_with('-') && !w.starts_with("--") && w.contains('t'))
+                || (!w.starts_with('-')
+                    && w.len() <= 5
+                    && w.starts_with('t')
+                    && w.chars().all(|c| c.is_ascii_lowercase()))
+        }),
+        // Verb-noun subcommands that show: `show-user`, `list-keys`.
+        _ if ["show-", "get-", "list-", "describe-", "view-"]
+            .iter()
+            .any(|p| sub.starts_with(p)) =>
+        {
+            true
+        }
         // Any tool: subcommands that by convention only show things.
         _ => matches!(
             sub,
@@ -140,6 +216,15 @@ fn is_sql_query(args: &[&str]) -> bool {
                     | "SET"
                     | "REFRESH"
                     | "REINDEX"
+                    | "SHOW"
+                    | "DESCRIBE"
+                    | "DESC"
+                    | "EXPLAIN"
+                    | "REASSIGN"
+                    | "RENAME"
+                    | "FLUSH"
+                    | "KILL"
+                    | "OPTIMIZE"
             )
         });
     let meta = args.iter().any(|a| {
@@ -152,6 +237,7 @@ fn is_sql_query(args: &[&str]) -> bool {
     });
     match statement {
         Some("SELECT") => !t.contains(" INTO "),
+        Some("SHOW" | "DESCRIBE" | "DESC" | "EXPLAIN") => true,
         Some(_) => false,
         None => meta,
     }
@@ -166,8 +252,14 @@ pub fn is_noise(cmd: &Cmd) -> bool {
     NOISE_PROGRAMS.contains(&p) || p == "tacit" || asks_for_help(&cmd.command)
 }
 
-/// `tool --help`, `tool -h`, `tool help`: reading the manual, not work.
+/// `tool --help`, `tool -h`, `tool help`: reading the manual, not work
+/// (also piped into a filter: `tool --help | grep pattern`).
 fn asks_for_help(command: &str) -> bool {
+    if let Some((first, _)) = command.split_once('|')
+        && !command.contains("||")
+    {
+        return asks_for_help(first.trim());
+    }
     let words: Vec<&str> = command.split_whitespace().collect();
     match words.as_slice() {
         [_, "--help" | "-h" | "help" | "-help"] => true,
@@ -185,8 +277,18 @@ pub fn is_inspection(cmd: &Cmd) -> bool {
     is_look(&cmd.command)
 }
 
-/// A command line that only looks at state.
+/// A command line that only looks at state. A pipeline looks when its
+/// first stage looks and the rest only filter (`… | grep x | wc -l`).
 pub fn is_look(command: &str) -> bool {
+    if command.contains('|') && !command.contains("||") {
+        let mut stages = command.split('|');
+        let first = stages.next().unwrap_or("");
+        return is_look(first)
+            && stages.all(|st| {
+                let p = base_name(program(st));
+                FILTERS.contains(&p) && !(p == "sed" && st.contains(" -i"))
+            });
+    }
     let cmd_line = command;
     let words: Vec<&str> = cmd_line
         .split_whitespace()
@@ -394,6 +496,7 @@ mod tests {
     #[case("tacit note hi", 0, true)]
     #[case("./bin/backfill --help", 0, true)]
     #[case("kubectl rollout -h", 0, true)]
+    #[case("redis-cli --help | grep -A1 -- --pattern", 0, true)]
     #[case("./bin/backfill --db x --help-me", 0, false)]
     #[case("git pull", 0, false)]
     fn noise(#[case] line: &str, #[case] exit: i32, #[case] want: bool) {
@@ -411,6 +514,15 @@ mod tests {
     #[case("psql -d shop -c \"DELETE FROM orders WHERE id = 1\"", false)]
     #[case("sqlite3 app.db \"PRAGMA integrity_check\"", false)]
     #[case("svcctl restart ingest", false)]
+    #[case("redis-cli -h 127.0.0.1 TTL cfg:x:version", true)]
+    #[case("redis-cli --scan --pattern 'cfg:x:*' | wc -l", true)]
+    #[case("redis-cli --scan --pattern 'cfg:x:*' | xargs redis-cli DEL", false)]
+    #[case("mariadb -e \"SHOW DATABASES LIKE 'billing%'\"", true)]
+    #[case("kubectl get pods -o json | jq '.items[].status'", true)]
+    #[case("cat x | sed -i s/a/b/ y", false)]
+    #[case("tar -tzf archive/x.tar.gz | wc -l", true)]
+    #[case("tar -czf archive/x.tar.gz -C home x", false)]
+    #[case("iamctl show-user bob", true)]
     #[case("ps -p 4242 || rm ../state/migrate.lock", false)]
     #[case("echo x > file", false)]
     #[case("./deploy/migrate.sh", false)]

@@ -266,7 +266,7 @@ fn is_footer(line: &str) -> bool {
 fn volatile(word: &str) -> bool {
     let without = tacit_sop::placeholder_regex().replace_all(word, "");
     let bare = without.trim_matches(|c: char| !c.is_alphanumeric());
-    without.chars().any(|c| c.is_ascii_digit())
+    rules::has_number(&without)
         || matches!(
             bare,
             "Mon"
@@ -333,8 +333,10 @@ fn expected_output(output: &str, check: bool) -> Vec<String> {
     let Some(last) = lines.last() else {
         return Vec::new();
     };
-    if check && last.len() <= 15 && last.chars().all(|c| c.is_ascii_digit()) {
-        return vec![last.to_string()];
+    // A count, bare or in a table cell (`|     1250 |`).
+    let cell = last.trim_matches(|c: char| c == '|' || c.is_whitespace());
+    if check && !cell.is_empty() && cell.len() <= 15 && cell.chars().all(|c| c.is_ascii_digit()) {
+        return vec![cell.to_string()];
     }
     // A table's header row ("NAME  READY  STATUS") is not a result.
     let header = |l: &str| {
@@ -348,7 +350,12 @@ fn expected_output(output: &str, check: bool) -> Vec<String> {
     let ok_line = check
         .then(|| lines.iter().rev().find(|l| says_ok(l) && !header(l)))
         .flatten();
-    let candidates = ok_line.into_iter().chain(
+    // A last line that opens with a stable word reads as the verdict
+    // ("… is fully offboarded"); one that opens with a time is a log line.
+    let verdict = lines
+        .last()
+        .filter(|l| l.split_whitespace().next().is_some_and(|w| !volatile(w)) && !header(l));
+    let candidates = verdict.into_iter().chain(ok_line).chain(
         lines
             .iter()
             .rev()
@@ -580,7 +587,7 @@ pub fn draft_run(v: &RunView, mut params: params::Params) -> RunDraft {
             }
             let cc = &v.cmds[check_from];
             diagnosis_check = Some(SuccessCheck {
-                description: titles::title_for(&cc.command),
+                description: titles::title_for(&pc[check_from]),
                 command: Some(from_start(&cc.cwd, &pc[check_from])),
                 expect: Expectation {
                     exit_code: Some(0),
@@ -811,7 +818,7 @@ pub fn draft_run(v: &RunView, mut params: params::Params) -> RunDraft {
             .iter()
             .copied()
             .filter(|&k| k < failed && !consumed[k] && !v.cmds[k].failed())
-            .rfind(|&k| pc[k] != pc[f] && params::similar(&pc[k], &pc[f]));
+            .rfind(|&k| corrects(&pc[k], &pc[f]));
         if let Some(k) = earlier {
             pc[k] = pc[f].clone();
         }
@@ -853,6 +860,7 @@ pub fn draft_run(v: &RunView, mut params: params::Params) -> RunDraft {
         })
         .collect();
     let last_action = kinds.iter().rposition(|k| *k == Kind::Action);
+    let first_action = kinds.iter().position(|k| *k == Kind::Action);
     let mut step_of_cmd: Vec<(usize, usize)> = Vec::new();
     if let Some(d) = diagnosis {
         out.steps.push(d);
@@ -892,14 +900,23 @@ pub fn draft_run(v: &RunView, mut params: params::Params) -> RunDraft {
             );
         }
         let trailing_check = kinds[nth] == Kind::Check && last_action.is_none_or(|la| nth > la);
+        // A check before any work is a look at how things stand, not a step.
+        if kinds[nth] == Kind::Check
+            && !trailing_check
+            && !c.marked_check
+            && !anchors.contains(&i)
+            && first_action.is_some_and(|fa| nth < fa)
+        {
+            continue;
+        }
         match kinds[nth] {
             Kind::Prereq => out.prereqs.push(Prerequisite {
-                description: titles::title_for(&c.command),
+                description: titles::title_for(cmd_line),
                 check: Some(from_start(&c.cwd, cmd_line)),
                 sources: vec![c.source.clone()],
             }),
             Kind::Check if trailing_check || c.marked_check => out.checks.push(SuccessCheck {
-                description: titles::title_for(&c.command),
+                description: titles::title_for(cmd_line),
                 command: Some(from_start(&c.cwd, cmd_line)),
                 expect,
                 sources: vec![c.source.clone()],
@@ -978,15 +995,12 @@ pub fn draft_run(v: &RunView, mut params: params::Params) -> RunDraft {
                 } else {
                     let key = match &explicit {
                         Some(t) => format!("step:{t}"),
-                        None => format!(
-                            "cmd:{}",
-                            cmd_line.split_whitespace().collect::<Vec<_>>().join(" ")
-                        ),
+                        None => format!("cmd:{}", command_key(cmd_line)),
                     };
                     out.steps.push(DraftStep {
                         key,
                         step: Step {
-                            title: explicit.unwrap_or_else(|| titles::title_for(&c.command)),
+                            title: explicit.unwrap_or_else(|| titles::title_for(cmd_line)),
                             commands: vec![cmd_line.clone()],
                             instruction: None,
                             cwd: Some(c.cwd.clone()),
@@ -1036,6 +1050,40 @@ pub fn draft_run(v: &RunView, mut params: params::Params) -> RunDraft {
     out
 }
 
+/// `fixed` is `earlier` with one word corrected, as a typo or a wrong prefix
+/// is corrected (`tag=v<<version>>` → `tag=<<version>>`): one word differs,
+/// and one of the two holds the other. Running the same command on another
+/// target (`analytics_wh` → `analytics_scratch`) is not a correction.
+fn corrects(earlier: &str, fixed: &str) -> bool {
+    let a: Vec<&str> = earlier.split_whitespace().collect();
+    let b: Vec<&str> = fixed.split_whitespace().collect();
+    if a.len() != b.len() || a == b {
+        return false;
+    }
+    let differing: Vec<(&&str, &&str)> = a.iter().zip(&b).filter(|(x, y)| x != y).collect();
+    let [(x, y)] = differing.as_slice() else {
+        return false;
+    };
+    // One is the other with at most three characters put in one place.
+    let (short, long) = if x.len() <= y.len() {
+        (**x, **y)
+    } else {
+        (**y, **x)
+    };
+    let prefix = short
+        .bytes()
+        .zip(long.bytes())
+        .take_while(|(p, q)| p == q)
+        .count();
+    let suffix = short
+        .bytes()
+        .rev()
+        .zip(long.bytes().rev())
+        .take_while(|(p, q)| p == q)
+        .count();
+    long.len() - short.len() <= 3 && prefix + suffix >= short.len()
+}
+
 /// The program a command line runs, or for a shell loop the program its
 /// body runs, with the flag names it is given.
 fn tool_and_flags(command: &str) -> (String, Vec<String>) {
@@ -1061,6 +1109,25 @@ fn reruns_part_of(failed: &str, later: &str) -> bool {
     let (p1, f1) = tool_and_flags(failed);
     let (p2, f2) = tool_and_flags(later);
     !p1.is_empty() && p1 == p2 && !f2.is_empty() && f2.iter().all(|f| f1.contains(f))
+}
+
+/// What identifies a command across runs: its words, with `source` and `.`
+/// alike and a shell's own flavour of a sourced file (`activate.fish`)
+/// read as the same file, so runs in different shells align.
+fn command_key(command: &str) -> String {
+    let mut words: Vec<&str> = command.split_whitespace().collect();
+    if words.first() == Some(&"source") {
+        words[0] = ".";
+    }
+    let mut key = words.join(" ");
+    if words.first() == Some(&".") {
+        for suffix in [".fish", ".csh", ".zsh", ".bash"] {
+            if let Some(k) = key.strip_suffix(suffix) {
+                key = k.to_string();
+            }
+        }
+    }
+    key
 }
 
 /// A decision rule from a failure and the operator's answer.
@@ -1255,7 +1322,7 @@ mod tests {
                 "verify-drop: ok w-<<version>>.tgz (sha256 matches, VERSION <<version>>)",
                 true
             ),
-            ["verify-drop: ok w-<<version>>.tgz"]
+            ["verify-drop: ok w-<<version>>.tgz (sha256 matches, VERSION <<version>>)"]
         );
         // Spacing is the output's own, so the expectation is a substring.
         assert_eq!(
@@ -1292,7 +1359,9 @@ mod tests {
                 "verify-drop: ok widget-<<version>>.tar.gz (sha256 matches, VERSION <<version>>, changelog has <<version>>)",
                 true
             ),
-            ["verify-drop: ok widget-<<version>>.tar.gz"]
+            [
+                "verify-drop: ok widget-<<version>>.tar.gz (sha256 matches, VERSION <<version>>, changelog has <<version>>)"
+            ]
         );
     }
 }

@@ -485,7 +485,18 @@ pub fn similar(a: &str, b: &str) -> bool {
     }
     let same = wa.iter().zip(&wb).filter(|(x, y)| x == y).count();
     let differ = wa.len() - same;
-    differ <= 3 && same * 2 >= wa.len().min(4)
+    // A different SQL verb (or other upper-case keyword) is a different
+    // command, not the same one with another value: `CREATE USER …` is not
+    // `ALTER USER …`.
+    let keyword = |w: &str| {
+        let w = w.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        w.len() >= 2 && w.chars().all(|c| c.is_ascii_uppercase())
+    };
+    let verb_changed = wa
+        .iter()
+        .zip(&wb)
+        .any(|(x, y)| x != y && keyword(x) && keyword(y));
+    differ <= 3 && same * 2 >= wa.len().min(4) && !verb_changed
 }
 
 /// Longest common subsequence of `a` and `b` under `eq`: index pairs.
@@ -721,6 +732,8 @@ fn name_for(occurrences: &[Occurrence], value: &str) -> String {
             }
         }
         if o.prefix.is_empty()
+            && !BOOLEAN_FLAGS.contains(&prev)
+            && !prev.starts_with("--no-")
             && let Some(n) = name_from_flag(prev)
         {
             votes.push((6, n));
@@ -756,13 +769,36 @@ fn name_for(occurrences: &[Occurrence], value: &str) -> String {
             votes.push((3, n.to_string()));
             continue;
         }
-        // The program: `createdb x`, `ssh x`, `./register-tenant x`.
+        // The noun of a verb-noun subcommand: `iamctl disable-user x`.
+        if o.at == 2
+            && let Some((_, noun)) = o.words[1].rsplit_once('-')
+            && noun.len() >= 3
+            && noun.chars().all(|c| c.is_ascii_lowercase())
+            && !o.words[1].starts_with('-')
+        {
+            votes.push((2, noun.to_string()));
+            continue;
+        }
+        // The program: `createdb x`, `ssh x`, `./register-tenant x`. A
+        // database client's own argument is a database; words inside its
+        // quoted statement are not.
         let program = o.words.first().map(String::as_str).unwrap_or("");
         let base = crate::classify::base_name(program);
+        let quoted = o.words[..o.at]
+            .iter()
+            .map(|w| w.matches(['"', '\'']).count())
+            .sum::<usize>()
+            % 2
+            == 1
+            || word.starts_with(['"', '\'']);
         let by_program = match base {
-            "createdb" | "dropdb" | "pg_dump" | "pg_restore" | "psql" => {
+            "createdb" | "dropdb" | "pg_dump" | "pg_restore" | "psql" | "mysql" | "mariadb"
+            | "mysqldump" | "mariadb-dump" | "mysqladmin" | "mariadb-admin"
+                if !quoted =>
+            {
                 Some("database".to_string())
             }
+            "psql" | "mysql" | "mariadb" | "sqlite3" => None,
             "createuser" | "dropuser" | "useradd" | "userdel" | "adduser" => Some("user".into()),
             "ssh" | "scp" | "ping" => Some("host".into()),
             _ => base
@@ -792,20 +828,69 @@ fn name_for(occurrences: &[Occurrence], value: &str) -> String {
             votes.push((0, "value".into()));
         }
     }
-    let best = votes.iter().map(|(p, _)| *p).max().unwrap_or(0);
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    for (_, n) in votes.iter().filter(|(p, _)| *p == best) {
-        match counts.iter_mut().find(|(m, _)| m == n) {
-            Some((_, c)) => *c += 1,
-            None => counts.push((n.clone(), 1)),
+    // Evidence adds up: one flag outweighs a single guess from the program,
+    // but three places that call it a database outweigh one odd flag.
+    let mut scores: Vec<(String, u32, u8)> = Vec::new();
+    for (p, n) in &votes {
+        match scores.iter_mut().find(|(m, ..)| m == n) {
+            Some((_, total, top)) => {
+                *total += u32::from(*p);
+                *top = (*top).max(*p);
+            }
+            None => scores.push((n.clone(), u32::from(*p), *p)),
         }
     }
-    counts
+    scores
         .into_iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
-        .map(|(n, _)| n)
+        .max_by(|a, b| a.1.cmp(&b.1).then(a.2.cmp(&b.2)).then(b.0.cmp(&a.0)))
+        .map(|(n, ..)| n)
         .unwrap_or_else(|| "value".into())
 }
+
+/// Flags that switch something on and take no value: the word after one is
+/// an argument of its own.
+const BOOLEAN_FLAGS: &[&str] = &[
+    "--force",
+    "--all",
+    "--verbose",
+    "--quiet",
+    "--dry-run",
+    "--yes",
+    "--recursive",
+    "--routines",
+    "--triggers",
+    "--events",
+    "--single-transaction",
+    "--wait",
+    "--atomic",
+    "--install",
+    "--debug",
+    "--help",
+    "--version",
+    "--rm",
+    "--insecure",
+    "--temporary",
+    "--ff-only",
+    "--rebase",
+    "--prune",
+    "--tags",
+    "--follow",
+    "--watch",
+    "-v",
+    "-q",
+    "-y",
+    "-a",
+    "-R",
+    "--create",
+    "--clean",
+    "--if-exists",
+    "--no-owner",
+    "--local",
+    "--global",
+    "-force",
+    "-auto-approve",
+    "--auto-approve",
+];
 
 #[cfg(test)]
 mod tests {
@@ -961,6 +1046,27 @@ mod tests {
         assert!(names.contains(&"tag"), "{plan:?}");
         let db = plan.iter().find(|v| v.name == "database").unwrap();
         assert_eq!(db.values[0].as_deref(), Some("shop_a"));
+    }
+
+    #[test]
+    fn names_are_voted_on_and_boolean_flags_do_not_name_values() {
+        let plan = plan(&runs(&[
+            &[
+                "mariadb-dump --single-transaction --triggers billing_eu",
+                "mariadb -e \"CREATE DATABASE billing_eu_reporting\"",
+                "iamctl disable-user achen --reason leaver",
+                "psql -c \"REASSIGN OWNED BY achen TO owner\"",
+            ],
+            &[
+                "mariadb-dump --single-transaction --triggers billing_us",
+                "mariadb -e \"CREATE DATABASE billing_us_reporting\"",
+                "iamctl disable-user bpatel --reason leaver",
+                "psql -c \"REASSIGN OWNED BY bpatel TO owner\"",
+            ],
+        ]));
+        let names: Vec<&str> = plan.iter().map(|v| v.name.as_str()).collect();
+        assert!(names.contains(&"database"), "{plan:?}");
+        assert!(names.contains(&"user"), "{plan:?}");
     }
 
     #[test]

@@ -1,5 +1,22 @@
 //! Stage: decision rules and escalations, from the operator's own words.
 
+/// Whether a word holds a number that will differ next time: a count, a
+/// time, a size, an id (`4242`, `22:31`, `1.9.12`, `2h`, `12.6MB`,
+/// `3f2a9c1e`). Identifiers that merely contain digits (`api_v2`, `sha256`,
+/// `utf8mb4`) are names, not numbers.
+pub fn has_number(word: &str) -> bool {
+    word.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .any(|t| {
+            let starts_with_digit = t.starts_with(|c: char| c.is_ascii_digit());
+            let hex = t.len() >= 7
+                && t.chars().all(|c| c.is_ascii_hexdigit())
+                && t.chars().any(|c| c.is_ascii_digit())
+                && t.chars().any(|c| c.is_ascii_alphabetic());
+            starts_with_digit || hex
+        })
+}
+
 /// Words that mark the line of output that says what went wrong.
 const FAILURE_WORDS: &[&str] = &[
     "error",
@@ -135,9 +152,7 @@ pub fn stable_phrase(line: &str) -> String {
                 && words
                     .get(i + 1)
                     .is_some_and(|(_, n)| n.chars().next().is_some_and(|c| c.is_ascii_uppercase()));
-            !status
-                && (w.chars().any(|c| c.is_ascii_digit())
-                    || w.starts_with(['(', '[', '/', '\'', '"', '<', ':', '`']))
+            !status && (has_number(w) || w.starts_with(['(', '[', '/', '\'', '"', '<', ':', '`']))
         };
         if volatile {
             if i > run_start {
@@ -191,7 +206,8 @@ pub fn stable_phrase(line: &str) -> String {
 pub fn escalation(text: &str) -> (String, Option<String>) {
     let text = text.trim().trim_end_matches('.');
     let lower = text.to_ascii_lowercase();
-    for verb in [
+    // The earliest verb that stands as a word ("on-call" holds no "call").
+    let found = [
         "escalate to ",
         "call ",
         "page ",
@@ -199,8 +215,22 @@ pub fn escalation(text: &str) -> (String, Option<String>) {
         "notify ",
         "ping ",
         "ask ",
-    ] {
-        if let Some(at) = lower.find(verb) {
+    ]
+    .iter()
+    .filter_map(|verb| {
+        lower
+            .match_indices(verb)
+            .find(|(at, _)| {
+                *at == 0
+                    || lower[..*at].chars().next_back().is_some_and(|c| {
+                        c.is_whitespace() || matches!(c, ':' | ',' | ';' | '(' | '—')
+                    })
+            })
+            .map(|(at, _)| (at, *verb))
+    })
+    .min();
+    if let Some((at, verb)) = found {
+        {
             let contact_raw = &text[at + verb.len()..];
             let contact_end = contact_raw
                 .find([',', ';', '.'])
@@ -301,7 +331,10 @@ mod tests {
             "HTTP 503 Service Unavailable"
         );
         // Never cut inside a word.
-        assert_eq!(stable_phrase("tenant acme3 missing"), "missing");
+        assert_eq!(stable_phrase("tenant 3acme missing"), "missing");
+        assert!(has_number("4242") && has_number("22:31:35") && has_number("v1.9.12"));
+        assert!(has_number("2h") && has_number("12.6MB") && has_number("3f2a9c1e"));
+        assert!(!has_number("api_v2") && !has_number("sha256") && !has_number("utf8mb4"));
     }
 
     #[test]
@@ -318,6 +351,13 @@ mod tests {
         assert_eq!(
             escalation("Disk below 5%, page the SRE on-call"),
             ("Disk below 5%".to_string(), Some("SRE on-call".to_string()))
+        );
+        assert_eq!(
+            escalation("The leaver was an admin: ask the security on-call to rotate the keys"),
+            (
+                "The leaver was an admin".to_string(),
+                Some("security on-call to rotate the keys".to_string())
+            )
         );
         assert_eq!(
             escalation("Stop if the data looks wrong"),

@@ -54,7 +54,12 @@ pub fn title_for(command: &str) -> String {
     }
     let prog = program(command);
     let words = words_from_program(command);
-    let base = base_name(prog).to_ascii_lowercase();
+    // `. file` is `source file`.
+    let base = if prog == "." {
+        "source".to_string()
+    } else {
+        base_name(prog).to_ascii_lowercase()
+    };
     let sub = words.get(1).map(String::as_str).unwrap_or("");
     let sub2 = words.get(2).map(String::as_str).unwrap_or("");
     let last_arg = words
@@ -150,6 +155,13 @@ pub fn title_for(command: &str) -> String {
         ("gcloud", _) if command.contains("deploy") => Some("Deploy with gcloud".into()),
         ("curl" | "wget" | "http", _) => Some(curl_title(command, &words)),
         ("pip" | "pip3", "install") => Some("Install Python packages".into()),
+        ("python" | "python3", "-m") => Some(match sub2 {
+            "venv" | "virtualenv" => "Create the virtualenv".to_string(),
+            "pip" => "Install Python packages".to_string(),
+            "unittest" | "pytest" => "Run the tests".to_string(),
+            "build" => "Build the package".to_string(),
+            m => format!("Run {m}"),
+        }),
         ("apt-get" | "apt", "install") => Some("Install system packages".into()),
         ("apt-get" | "apt", "update") => Some("Update the package lists".into()),
         ("tar", _) if words.iter().any(|w| w.starts_with('-') && w.contains('c')) => {
@@ -295,7 +307,13 @@ fn sql_title(base: &str, command: &str, words: &[String]) -> Option<String> {
     if let Some(file) = flag_value(words, &["-f", "--file"]) {
         return Some(format!("Run {}", short(file)));
     }
-    if let Some((_, file)) = command.split_once('<') {
+    // Input redirected from a file; `<<name>>` placeholders and heredocs
+    // are not redirections.
+    let redirect = command
+        .match_indices('<')
+        .find(|(at, _)| !command[at + 1..].starts_with('<') && !command[..*at].ends_with('<'))
+        .map(|(at, _)| &command[at + 1..]);
+    if let Some(file) = redirect {
         let f = file
             .split_whitespace()
             .next()
@@ -337,6 +355,7 @@ fn sql_title(base: &str, command: &str, words: &[String]) -> Option<String> {
                 | "BEGIN"
                 | "SET"
                 | "COMMENT"
+                | "REASSIGN"
         )
     })?;
     let w = |k: usize| sql_words.get(start + k).map(String::as_str).unwrap_or("");
@@ -367,7 +386,9 @@ fn sql_title(base: &str, command: &str, words: &[String]) -> Option<String> {
             "OR" => format!("Create or replace {}", w(3).to_ascii_lowercase()),
             kind => format!("Create {} {}", kind.to_ascii_lowercase(), object(2)),
         },
+        "DROP" if u(1) == "OWNED" => format!("Drop what {} owns", object(3)),
         "DROP" => format!("Drop {} {}", u(1).to_ascii_lowercase(), object(2)),
+        "REASSIGN" => format!("Reassign what {} owns", object(3)),
         "ALTER" => format!("Alter {} {}", u(1).to_ascii_lowercase(), object(2)),
         "GRANT" => {
             let to = upper
@@ -634,6 +655,17 @@ mod tests {
     #[case(
         "for d in a b; do ./bin/backfill --date $d; done",
         "Backfill for each d"
+    )]
+    #[case(
+        "psql -c \"REASSIGN OWNED BY bob TO app_owner\"",
+        "Reassign what bob owns"
+    )]
+    #[case("psql -c \"DROP OWNED BY bob\"", "Drop what bob owns")]
+    #[case("python3 -m venv .venv", "Create the virtualenv")]
+    #[case(". .venv/bin/activate", "Load activate")]
+    #[case(
+        "mariadb -e \"ALTER USER 'bi_<<db>>'@'%' IDENTIFIED BY 'x'\"",
+        "Alter user bi_<<db>>"
     )]
     fn titles(#[case] line: &str, #[case] want: &str) {
         assert_eq!(title_for(line), want);

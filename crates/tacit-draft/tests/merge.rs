@@ -230,3 +230,119 @@ fn bad_input_gives_a_clear_error() {
     .unwrap();
     assert!(sop.to_json().len() < 10_000);
 }
+
+fn answer(b: &mut Builder, seq: u64, trigger: AskTrigger, action: &str, reason: &str) {
+    b.push(EventBody::Answer(Answer {
+        command_seq: seq,
+        trigger,
+        action: action.into(),
+        reason: reason.into(),
+        escalate: None,
+    }));
+}
+
+fn one(b: Builder) -> Vec<RunInput> {
+    vec![RunInput {
+        meta: b.meta,
+        events: b.events,
+    }]
+}
+
+#[test]
+fn odd_runs_draft_without_a_crash_and_say_why_when_they_cannot() {
+    // A run of only typos.
+    let mut typos = Builder::new("typos", 0);
+    for t in ["gti pull", "sl", "mkae", "kubeclt get pods"] {
+        typos.cmd(t, "/srv", 127, "command not found");
+    }
+    let err = draft(&one(typos)).unwrap_err();
+    assert!(err.to_string().contains("typos"), "{err}");
+
+    // Empty answers (a blank action and reason) make no empty rule text.
+    let mut empty = Builder::new("empty", 0);
+    let f = empty.cmd("./deploy/migrate.sh", "/srv", 3, "ERROR: lock held");
+    answer(&mut empty, f, AskTrigger::Failure, "", "");
+    empty.cmd("./deploy/migrate.sh", "/srv", 0, "ok");
+    let r = empty.cmd("rm stale.lock", "/srv", 0, "");
+    answer(&mut empty, r, AskTrigger::Risky, "", "");
+    let sop = draft(&one(empty)).unwrap();
+    assert!(
+        sop.steps
+            .iter()
+            .all(|s| s.caution.is_none() && s.why.is_none()),
+        "{sop:#?}"
+    );
+    assert!(tacit_sop::parse_markdown(&tacit_sop::render_markdown(&sop)).is_ok());
+
+    // Interleaved step marks: each group keeps its own commands, in order.
+    let mut marks = Builder::new("marks", 0);
+    for (title, cmd) in [
+        ("Build", "make build"),
+        ("Test", "make test"),
+        ("Build", "make dist"),
+    ] {
+        marks.push(EventBody::Step {
+            title: title.into(),
+        });
+        marks.cmd(cmd, "/srv", 0, "");
+    }
+    let sop = draft(&one(marks)).unwrap();
+    let steps: Vec<(&str, Vec<&str>)> = sop
+        .steps
+        .iter()
+        .map(|s| {
+            (
+                s.title.as_str(),
+                s.commands.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("Build", vec!["make build"]),
+            ("Test", vec!["make test"]),
+            ("Build (2)", vec!["make dist"]),
+        ]
+    );
+
+    // Answers with Markdown and HTML are kept verbatim and survive Markdown.
+    let mut md = Builder::new("md", 0);
+    let f = md.cmd(
+        "./deploy/migrate.sh",
+        "/srv",
+        3,
+        "ERROR: lock held by pid 9",
+    );
+    answer(
+        &mut md,
+        f,
+        AskTrigger::Failure,
+        "Ran `rm lock` <script>alert(1)</script>",
+        "**Never** remove a *live* lock | see [docs](http://x)",
+    );
+    md.cmd("./deploy/migrate.sh", "/srv", 0, "ok");
+    let sop = draft(&one(md)).unwrap();
+    assert_eq!(sop.rules[0].then, "Ran `rm lock` <script>alert(1)</script>");
+    let back = tacit_sop::parse_markdown(&tacit_sop::render_markdown(&sop)).unwrap();
+    assert_eq!(back.rules, sop.rules);
+
+    // 2,000 commands: drafted, each a step at most once, quickly.
+    let mut big = Builder::new("big", 0);
+    for i in 0..2000 {
+        big.cmd(
+            &format!("./jobs/run-{i}.sh --shard {}", i % 7),
+            "/srv",
+            (i % 50 == 7) as i32,
+            "done",
+        );
+    }
+    let start = std::time::Instant::now();
+    let sop = draft(&one(big)).unwrap();
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    assert!(
+        sop.steps.len() >= 1900 && sop.steps.len() <= 2000,
+        "{}",
+        sop.steps.len()
+    );
+}
