@@ -175,9 +175,21 @@ impl Recorder<'_> {
         if control::is_in_session_command(&run.command) || control::is_session_end(&run.command) {
             return;
         }
-        let (output, dropped) = run.output.render(self.cols);
+        // A leading space asks to keep the command out of history: it is
+        // kept out of the record, with its output.
+        let private = run.command.starts_with([' ', '\t']);
+        let (output, dropped) = if private {
+            (String::new(), run.output.total_bytes())
+        } else {
+            run.output.render(self.cols)
+        };
+        let command = if private {
+            tacit_core::UNRECORDED_COMMAND.to_string()
+        } else {
+            run.command.clone()
+        };
         let record = CommandRecord {
-            command: run.command.clone(),
+            command: command.clone(),
             cwd: run.cwd,
             started_at_ms: run.started_ms,
             duration_ms: run.started.elapsed().as_millis() as i64,
@@ -192,7 +204,10 @@ impl Recorder<'_> {
         if exit_code.is_some_and(|c| c != 0) {
             self.end.failures += 1;
         }
-        self.last_command = Some((seq, run.command.clone()));
+        self.last_command = Some((seq, command));
+        if private {
+            return;
+        }
         if let Some(trigger) = self.rules.trigger(&run.command, exit_code) {
             let header = ask::header(&run.command, exit_code, trigger, self.color);
             self.write_out(header.as_bytes());

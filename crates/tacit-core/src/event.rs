@@ -198,6 +198,12 @@ impl EventBody {
     }
 }
 
+/// What is stored instead of a command typed with a leading space: the
+/// shells' way of saying "keep this out of history" is honoured as "keep it
+/// out of the record" (its output too). Only that a command ran, where, how
+/// long and its exit code are kept.
+pub const UNRECORDED_COMMAND: &str = "[not recorded: typed with a leading space]";
+
 /// A finished command.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommandRecord {

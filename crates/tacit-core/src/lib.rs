@@ -11,7 +11,9 @@ pub mod event;
 pub mod paths;
 
 pub use config::{AskConfig, CaptureConfig, Config, ConfigError};
-pub use event::{Answer, AskTrigger, CommandRecord, Event, EventBody, RunMeta, RunStatus};
+pub use event::{
+    Answer, AskTrigger, CommandRecord, Event, EventBody, RunMeta, RunStatus, UNRECORDED_COMMAND,
+};
 pub use paths::Paths;
 
 /// Milliseconds since the Unix epoch: the one time unit stored everywhere, so

@@ -249,7 +249,10 @@ pub fn is_noise(cmd: &Cmd) -> bool {
         return true;
     }
     let p = base_name(program(&cmd.command));
-    NOISE_PROGRAMS.contains(&p) || p == "tacit" || asks_for_help(&cmd.command)
+    NOISE_PROGRAMS.contains(&p)
+        || p == "tacit"
+        || asks_for_help(&cmd.command)
+        || cmd.command == tacit_core::UNRECORDED_COMMAND
 }
 
 /// `tool --help`, `tool -h`, `tool help`: reading the manual, not work

@@ -11,6 +11,12 @@ __tacit_nonce='@NONCE@'
 # In-session commands reach the recorder of this very shell.
 tacit() { '@TACIT_EXE@' "$@"; }
 
+# The command line is read from history (`history 1` below), so history
+# must be on while recording. The user's own choice is kept: with history
+# off in their rc file, nothing reaches their history file (HISTFILE is
+# emptied) and each entry is deleted again once read.
+__tacit_hist_off=0
+[[ -o history ]] || __tacit_hist_off=1
 # Commands typed with a leading space are kept out of history by
 # `ignorespace`, which would hide them from `history 1` below. Turn it off
 # and emulate it: such a command is removed from history once it finished.
@@ -20,7 +26,6 @@ case ":${HISTCONTROL-}:" in
 esac
 HISTCONTROL=${HISTCONTROL//ignoreboth/ignoredups}
 HISTCONTROL=${HISTCONTROL//ignorespace/}
-set -o history 2>/dev/null
 
 __tacit_enc() {
   __tacit_v=${1//\%/%25}
@@ -50,7 +55,9 @@ __tacit_preexec() {
 __tacit_precmd() {
   local __tacit_ec=$?
   builtin printf '\e]133;D;tacit=%s;exit=%s\a' "$__tacit_nonce" "$__tacit_ec"
-  if [ "$__tacit_ignorespace" = 1 ]; then
+  if [ "$__tacit_hist_off" = 1 ]; then
+    builtin history -c 2>/dev/null
+  elif [ "$__tacit_ignorespace" = 1 ]; then
     local last
     last=$(HISTTIMEFORMAT= builtin history 1 2>/dev/null)
     last=${last#"${last%%[![:space:]]*}"}
@@ -65,3 +72,8 @@ __tacit_precmd() {
 # Run first, so that $? is the command's status, and hand it on unchanged.
 PROMPT_COMMAND=(__tacit_precmd "${PROMPT_COMMAND[@]}")
 PS0='$(__tacit_preexec)'"${PS0-}"
+
+if [ "$__tacit_hist_off" = 1 ]; then HISTFILE=; fi
+# Last, so that no line of this file is read while history is on (bash adds
+# the lines of an rc file it reads after `set -o history` to history).
+set -o history 2>/dev/null
