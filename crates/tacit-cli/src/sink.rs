@@ -61,6 +61,20 @@ impl JournalSink {
 
 impl EventSink for JournalSink {
     fn record(&mut self, mut body: EventBody) -> Recorded {
+        // What people write may give a secret in words; what a command that
+        // prints secrets printed is one.
+        let prose = matches!(
+            body,
+            EventBody::Note { .. }
+                | EventBody::Answer(_)
+                | EventBody::Why { .. }
+                | EventBody::Escalate { .. }
+                | EventBody::Deviation { .. }
+        );
+        let secret_output = match &body {
+            EventBody::Command(c) => tacit_redact::prints_secret(&c.command),
+            _ => false,
+        };
         body.map_text(&|s| {
             let mut text = s.to_string();
             for (value, name) in &self.secrets {
@@ -68,8 +82,15 @@ impl EventSink for JournalSink {
                     text = text.replace(value.as_str(), &format!("[REDACTED:{name}]"));
                 }
             }
-            self.redactor.redact(&text).into_owned()
+            if prose {
+                self.redactor.redact_prose(&text).into_owned()
+            } else {
+                self.redactor.redact(&text).into_owned()
+            }
         });
+        if secret_output && let EventBody::Command(c) = &mut body {
+            c.output = self.redactor.redact_secret_output(&c.output).into_owned();
+        }
         let event = Event {
             seq: self.next_seq,
             at_ms: now_ms(),

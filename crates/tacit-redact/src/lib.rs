@@ -51,7 +51,7 @@ use serde::Deserialize;
 mod names;
 mod rules;
 
-use rules::{Accept, SpecKind};
+use rules::{Accept, SpecKind, Trim};
 
 /// Start of every marker. Cheap test for "might this text contain markers".
 pub const MARKER_PREFIX: &str = "[REDACTED:";
@@ -126,6 +126,9 @@ struct Rule {
     /// Capture groups that hold the secret, tried in order; empty = whole match.
     secret_groups: Vec<usize>,
     accept: Option<Accept>,
+    /// Where a bare value really ends (it may run on past a shell
+    /// metacharacter, or stop at a URL's next parameter).
+    trim: Option<Trim>,
 }
 
 impl Rule {
@@ -141,12 +144,15 @@ impl Rule {
             kind,
             secret_groups,
             accept,
+            trim: None,
         }
     }
 
     /// Appends this rule's spans in `text` to `out`.
     fn collect<'r>(&'r self, rule: usize, text: &str, out: &mut Vec<Span<'r>>) {
-        if let (Kind::Fixed(kind), [], None) = (&self.kind, &self.secret_groups[..], self.accept) {
+        if let (Kind::Fixed(kind), [], None, None) =
+            (&self.kind, &self.secret_groups[..], self.accept, self.trim)
+        {
             out.extend(
                 self.regex
                     .find_iter(text)
@@ -181,15 +187,18 @@ impl Rule {
                 }
             };
             if let Some(accept) = self.accept
-                && !accept(&caps, m.as_str())
+                && !accept(&caps, m.as_str(), text)
             {
                 continue;
             }
-            out.push(Span {
-                range: m.range(),
-                rule,
-                kind,
-            });
+            let mut range = m.range();
+            if let Some(trim) = self.trim {
+                range.end = range.start + trim(&caps, m.as_str());
+                if range.is_empty() {
+                    continue;
+                }
+            }
+            out.push(Span { range, rule, kind });
         }
     }
 }
@@ -224,10 +233,12 @@ pub struct Redactor {
     inner: Arc<Inner>,
 }
 
-static BUILTIN: LazyLock<Redactor> = LazyLock::new(build_builtin);
+static BUILTIN: LazyLock<Redactor> = LazyLock::new(|| build(rules::specs()));
 
-fn build_builtin() -> Redactor {
-    let specs = rules::specs();
+/// Rules for what people write: "the new root password is X".
+static PROSE: LazyLock<Redactor> = LazyLock::new(|| build(rules::prose_specs()));
+
+fn build(specs: Vec<rules::Spec>) -> Redactor {
     let mut rules = Vec::with_capacity(specs.len());
     let mut words: Vec<&'static str> = Vec::new();
     let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
@@ -245,7 +256,9 @@ fn build_builtin() -> Redactor {
                 Kind::ByName(f)
             }
         };
-        rules.push(Rule::new(regex, kind, spec.accept));
+        let mut rule = Rule::new(regex, kind, spec.accept);
+        rule.trim = spec.trim;
+        rules.push(rule);
         for &w in spec.keywords {
             match words.iter().position(|&x| x.eq_ignore_ascii_case(w)) {
                 Some(p) => keyword_rules[p].push(i),
@@ -346,6 +359,65 @@ impl Redactor {
         })
     }
 
+    /// For what a person wrote (notes, answers, reasons): also the secrets
+    /// given in words, "the new root password is X", "token: X". Output is
+    /// not treated this way: "the password is required" is a program's
+    /// message there.
+    pub fn redact_prose<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        match PROSE.redact(text) {
+            Cow::Borrowed(t) => self.redact(t),
+            Cow::Owned(t) => Cow::Owned(self.redact(&t).into_owned()),
+        }
+    }
+
+    /// For the output of a command that prints a secret (see
+    /// [`prints_secret`]): besides the rules, a lone value is the secret,
+    /// and in longer output every long high-entropy token is.
+    pub fn redact_secret_output<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let ruled = self.redact(text);
+        let trimmed = ruled.trim();
+        if trimmed.is_empty() {
+            return ruled;
+        }
+        if !trimmed.contains(char::is_whitespace)
+            && !trimmed.starts_with(MARKER_PREFIX)
+            && trimmed.len() >= 4
+        {
+            let at = ruled.find(trimmed).unwrap_or(0);
+            return Cow::Owned(format!(
+                "{}{MARKER_PREFIX}secret-output{MARKER_SUFFIX}{}",
+                &ruled[..at],
+                &ruled[at + trimmed.len()..]
+            ));
+        }
+        let mut out = String::with_capacity(ruled.len());
+        let mut changed = false;
+        let mut last = 0;
+        for (at, word) in ruled
+            // One-byte separators only, so positions add up.
+            .split(|c: char| c.is_ascii_whitespace() || c == '"' || c == '\'' || c == ',')
+            .scan(0usize, |pos, w| {
+                let start = *pos;
+                *pos += w.len() + 1;
+                Some((start, w))
+            })
+        {
+            if word.len() >= 20 && !word.contains(MARKER_PREFIX) && high_entropy(word) {
+                out.push_str(&ruled[last..at]);
+                out.push_str(MARKER_PREFIX);
+                out.push_str("secret-output");
+                out.push_str(MARKER_SUFFIX);
+                last = at + word.len();
+                changed = true;
+            }
+        }
+        if !changed {
+            return ruled;
+        }
+        out.push_str(&ruled[last..]);
+        Cow::Owned(out)
+    }
+
     /// Returns `text` with every secret replaced by a marker. Borrowed, with
     /// no allocation, when nothing needed redacting.
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
@@ -438,6 +510,62 @@ impl Redactor {
         out.push_str(&text[pos..]);
         Some(out)
     }
+}
+
+/// Shannon entropy of at least 3.5 bits a character, with letters and digits
+/// mixed: what generated tokens look like, and words, paths and ids do not.
+fn high_entropy(word: &str) -> bool {
+    let bytes = word.as_bytes();
+    let mut counts = [0u32; 256];
+    for &b in bytes {
+        counts[b as usize] += 1;
+    }
+    let n = bytes.len() as f64;
+    let entropy: f64 = counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / n;
+            -p * p.log2()
+        })
+        .sum();
+    entropy >= 3.5
+        && bytes.iter().any(u8::is_ascii_digit)
+        && bytes.iter().any(u8::is_ascii_alphabetic)
+}
+
+static PRINTS_SECRET: LazyLock<regex::RegexSet> = LazyLock::new(|| {
+    regex::RegexSet::new([
+        r"(?-u:\b)(?:gh|glab)[ \t]+auth[ \t]+token(?-u:\b)",
+        r"(?-u:\b)aws[ \t]+ecr(?:-public)?[ \t]+get-login-password(?-u:\b)",
+        r"(?-u:\b)gcloud[ \t]+(?:auth[ \t]+)?(?:application-default[ \t]+)?print-(?:access|identity)-token(?-u:\b)",
+        r"(?-u:\b)vault[ \t]+(?:kv[ \t]+get|read|write|token[ \t]+create|print[ \t]+token)(?-u:\b)[^\n]*-field[= ]",
+        r"(?-u:\b)vault[ \t]+print[ \t]+token(?-u:\b)",
+        r"(?-u:\b)kubectl(?-u:\b)[^\n]*[ \t](?:get[ \t]+secrets?|create[ \t]+token)(?-u:\b)[^\n]*(?:jsonpath|go-template|base64|token)",
+        r"(?-u:\b)kubectl[ \t]+create[ \t]+token(?-u:\b)",
+        r"(?-u:\b)op[ \t]+(?:read|item[ \t]+get)(?-u:\b)",
+        r"(?-u:\b)(?:pass|gopass)[ \t]+(?:show[ \t]+)?[A-Za-z0-9_./-]+[ \t]*$",
+        r"(?-u:\b)bw[ \t]+get[ \t]+(?:password|totp|notes)(?-u:\b)",
+        r"(?-u:\b)lpass[ \t]+show(?-u:\b)[^\n]*--password",
+        r"(?-u:\b)security[ \t]+find-(?:generic|internet)-password(?-u:\b)[^\n]*[ \t]-w(?-u:\b)",
+        r"(?-u:\b)secret-tool[ \t]+lookup(?-u:\b)",
+        r"(?-u:\b)openssl[ \t]+rand(?-u:\b)",
+        r"(?-u:\b)(?:pwgen|apg|pwmake|mkpasswd)(?-u:\b)",
+        r"/dev/u?random",
+        r"(?-u:\b)heroku[ \t]+auth:token(?-u:\b)",
+        r"(?-u:\b)npm[ \t]+token[ \t]+create(?-u:\b)",
+        r"(?-u:\b)terraform[ \t]+output[ \t]+(?:-raw|-json)(?-u:\b)",
+        r"(?-u:\b)docker-credential-[a-z-]+[ \t]+get(?-u:\b)",
+        r"(?-u:\b)(?:sops[ \t]+(?:-d|--decrypt)|ansible-vault[ \t]+(?:view|decrypt)|age[ \t]+(?:-d|--decrypt))(?-u:\b)",
+        r"(?-u:\b)base64[ \t]+(?:-d|--decode)(?-u:\b)",
+    ])
+    .expect("valid")
+});
+
+/// Whether a command's output is a secret by what the command is: a CLI
+/// printing a token or a password, a secret manager, a generator.
+pub fn prints_secret(command: &str) -> bool {
+    PRINTS_SECRET.is_match(command)
 }
 
 /// Keeps existing markers whole: drops a span lying entirely within markers

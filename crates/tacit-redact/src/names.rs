@@ -25,7 +25,7 @@
 //! vocabulary (`PRIMARY_KEY`, `sort_key`).
 
 /// Marker kinds the name-based rules can produce, in priority order.
-pub(crate) const NAME_KINDS: &[&str] = &["password", "secret", "token", "key"];
+pub(crate) const NAME_KINDS: &[&str] = &["password", "secret", "token", "key", "auth"];
 
 /// Last words meaning "this names/locates/configures the secret", so the value
 /// is not the secret itself.
@@ -115,8 +115,37 @@ const KEY_COMPOUND_PREFIXES: &[&str] = &[
     "pass",
 ];
 
-/// Words that turn `key` into data-structure vocabulary (`PRIMARY_KEY`).
+/// Words that turn `key` into data-structure vocabulary (`PRIMARY_KEY`), or
+/// into an identifier that is not secret (`Idempotency-Key`, an S3 object
+/// key, a host key).
 const KEY_NOT_SECRET: &[&str] = &[
+    "idempotency",
+    "dedup",
+    "dedupe",
+    "deduplication",
+    "correlation",
+    "request",
+    "trace",
+    "object",
+    "bucket",
+    "s3",
+    "host",
+    "known",
+    "public",
+    "foreign_key",
+    "sort_key",
+    "natural",
+    "surrogate",
+    "composite_key",
+    "lookup_key",
+    "cache_key",
+    "group",
+    "message",
+    "label",
+    "annotation",
+    "tag",
+    "metric",
+    "index",
     "primary",
     "foreign",
     "sort",
@@ -193,6 +222,10 @@ fn word_kind(w: &str) -> Option<usize> {
     if w.ends_with("token") || w.ends_with("tokens") {
         return Some(2);
     }
+    // docker's config.json `"auth"` and .npmrc `_auth`: base64 user:password.
+    if w == "auth" {
+        return Some(4);
+    }
     if w == "key"
         || w == "keys"
         || w.strip_suffix("key")
@@ -229,7 +262,275 @@ pub(crate) fn classify_assignment(name: &str) -> Option<&'static str> {
     if kind == 3 && ws.iter().any(|w| KEY_NOT_SECRET.contains(&w.as_str())) {
         return None;
     }
+    // After the word that says "secret", only qualifiers may follow:
+    // `DB_PASSWORD_PROD` and `API_KEY_V2` hold one; `StrictHostKeyChecking`
+    // and `PasswordAuthentication` are settings about one.
+    let at = ws.iter().rposition(|w| word_kind(w).is_some())?;
+    if !ws[at + 1..].iter().all(|w| {
+        QUALIFIERS.contains(&w.as_str()) || w.chars().all(|c| c.is_ascii_digit()) || {
+            let rest = w.trim_start_matches('v');
+            w.starts_with('v') && !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit())
+        }
+    }) {
+        return None;
+    }
     Some(NAME_KINDS[kind])
+}
+
+/// Words that may follow a secret word in a name and still leave it one:
+/// environments, versions, encodings, old and new.
+const QUALIFIERS: &[&str] = &[
+    "prod",
+    "production",
+    "staging",
+    "stage",
+    "dev",
+    "test",
+    "qa",
+    "live",
+    "sandbox",
+    "local",
+    "new",
+    "old",
+    "current",
+    "next",
+    "previous",
+    "prev",
+    "primary",
+    "secondary",
+    "backup",
+    "value",
+    "val",
+    "data",
+    "raw",
+    "plain",
+    "plaintext",
+    "enc",
+    "encrypted",
+    "b64",
+    "base64",
+    "hex",
+    "string",
+    "str",
+    "secret",
+    "admin",
+    "root",
+    "user",
+    "ro",
+    "rw",
+    "read",
+    "write",
+    "a",
+    "b",
+    "x",
+];
+
+/// Words that are a type or a placeholder, not a value: help text
+/// (`--password string`), templates (`token: TOKEN`).
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "string",
+    "str",
+    "strings",
+    "stringarray",
+    "int",
+    "integer",
+    "uint",
+    "bool",
+    "boolean",
+    "float",
+    "number",
+    "num",
+    "duration",
+    "path",
+    "file",
+    "filename",
+    "list",
+    "array",
+    "value",
+    "values",
+    "name",
+    "text",
+    "bytes",
+    "secret",
+    "password",
+    "passwd",
+    "pass",
+    "token",
+    "key",
+    "apikey",
+    "api_key",
+    "credential",
+    "credentials",
+    "changeme",
+    "redacted",
+    "hidden",
+    "xxx",
+    "xxxx",
+    "xxxxxxxx",
+    "example",
+    "placeholder",
+    "required",
+    "optional",
+    "none",
+    "empty",
+];
+
+/// Words of status messages (`passwd: password updated successfully`).
+const STATUS_WORDS: &[&str] = &[
+    "updated",
+    "successfully",
+    "success",
+    "changed",
+    "expired",
+    "expires",
+    "required",
+    "invalid",
+    "incorrect",
+    "failed",
+    "failure",
+    "saved",
+    "stored",
+    "rotated",
+    "reset",
+    "set",
+    "unchanged",
+    "accepted",
+    "rejected",
+    "denied",
+    "missing",
+];
+
+/// File extensions that say a value names a file (`--key tls.key`).
+const FILE_EXTENSIONS: &[&str] = &[
+    "key",
+    "pem",
+    "crt",
+    "cer",
+    "csr",
+    "p12",
+    "pfx",
+    "jks",
+    "keystore",
+    "json",
+    "yaml",
+    "yml",
+    "toml",
+    "ini",
+    "conf",
+    "cfg",
+    "env",
+    "txt",
+    "log",
+    "tfstate",
+    "tfvars",
+    "gpg",
+    "asc",
+    "pub",
+    "der",
+    "sql",
+    "gz",
+    "zip",
+    "tar",
+    "tgz",
+    "csv",
+    "xml",
+    "properties",
+    "kdbx",
+    "ppk",
+    "sh",
+    "py",
+    "rb",
+    "js",
+    "ts",
+    "go",
+    "rs",
+    "md",
+    "html",
+    "bin",
+    "dat",
+    "db",
+    "sqlite",
+    "bak",
+];
+
+/// A token that looks random: long, with upper and lower case and digits.
+fn random_looking(s: &str) -> bool {
+    s.len() >= 8
+        && s.bytes().any(|b| b.is_ascii_uppercase())
+        && s.bytes().any(|b| b.is_ascii_lowercase())
+        && s.bytes().any(|b| b.is_ascii_digit())
+}
+
+/// `tls.key`, `./certs/server.pem`, `2026/11/29/app.log`, `env/prod/x.tfstate`:
+/// a file or an object's path, not a secret. An AWS secret key also has
+/// slashes, but its pieces look random.
+pub(crate) fn names_a_file(v: &str) -> bool {
+    let ext_file = v.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty() && FILE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str())
+    }) && !random_looking(v.rsplit_once('.').map_or(v, |(s, _)| s));
+    let path = v.contains('/')
+        && v.split('/').filter(|p| !p.is_empty()).count() >= 2
+        && !v.split('/').any(random_looking)
+        && !v.contains("://");
+    ext_file || path
+}
+
+/// Whether `v`, given as the value of `name`, is a secret rather than a
+/// type, a placeholder, a file, a sentence, or (for keys and tokens) a plain
+/// word that names something.
+pub(crate) fn plausible_secret(name: &str, v: &str) -> bool {
+    if !plausible_value(v) {
+        return false;
+    }
+    let lower = v.to_ascii_lowercase();
+    if PLACEHOLDER_WORDS.contains(&lower.as_str())
+        || (v.starts_with('<') && v.ends_with('>'))
+        || (v.starts_with("{{") && v.ends_with("}}"))
+        || (v.starts_with("${") && v.ends_with('}'))
+        || v.chars()
+            .all(|c| c == '*' || c == 'x' || c == 'X' || c == '.')
+    {
+        return false;
+    }
+    // `--password PASSWORD`: the value repeats the name, as help text does.
+    let name_words = words(name);
+    if v.chars()
+        .all(|c| c.is_ascii_uppercase() || c == '_' || c == '-')
+        && words(v)
+            .iter()
+            .all(|w| name_words.contains(w) || word_kind(w).is_some())
+    {
+        return false;
+    }
+    if names_a_file(v) {
+        return false;
+    }
+    // A message, not a passphrase: "password updated successfully".
+    let parts: Vec<String> = v
+        .split_whitespace()
+        .map(|p| {
+            p.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_ascii_lowercase()
+        })
+        .collect();
+    if parts.len() >= 2
+        && parts.iter().any(|p| {
+            STATUS_WORDS.contains(&p.as_str()) || word_kind(p).is_some() || p == "passwords"
+        })
+    {
+        return false;
+    }
+    // A key or a token named by a plain word (`"Key": "Name"`, `key:
+    // password` under a secretKeyRef) names something; a password may be a
+    // plain word, so it stays.
+    let kind = classify_assignment(name);
+    let plain_word = v.len() <= 24
+        && v.chars()
+            .all(|c| c.is_ascii_alphabetic() || c == '-' || c == '_' || c == '.');
+    if plain_word && matches!(kind, Some("key" | "token" | "secret" | "auth")) {
+        return false;
+    }
+    true
 }
 
 /// Kind for a command-line flag (`--password`, `-token`). Stricter than

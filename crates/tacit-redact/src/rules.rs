@@ -15,7 +15,7 @@
 
 use regex::Captures;
 
-use crate::names::{NAME_KINDS, classify_assignment, classify_flag, plausible_value};
+use crate::names::{NAME_KINDS, classify_assignment, classify_flag, plausible_secret};
 
 /// How a rule names its marker.
 #[derive(Clone, Copy)]
@@ -25,14 +25,48 @@ pub(crate) enum SpecKind {
     ByName(fn(&str) -> Option<&'static str>),
 }
 
-/// Extra check on a match, given the captures and the text to be redacted.
-pub(crate) type Accept = fn(&Captures<'_>, &str) -> bool;
+/// Extra check on a match, given the captures, the text to be redacted and
+/// the whole text searched (for what stands around the match).
+pub(crate) type Accept = fn(&Captures<'_>, &str, &str) -> bool;
+
+/// How much of the matched secret to redact (its length in bytes), given the
+/// captures.
+pub(crate) type Trim = fn(&Captures<'_>, &str) -> usize;
+
+/// A bare (unquoted) value runs on past shell metacharacters (a Django
+/// `SECRET_KEY` is full of `&+-=()`): all of it goes, but a URL's next
+/// parameter (`&page=2`) and a trailing separator stay.
+fn bare_value_end(c: &Captures<'_>, s: &str) -> usize {
+    if c.name("secret3").is_none() {
+        return s.len();
+    }
+    let b = s.as_bytes();
+    let mut end = s.len();
+    for (i, _) in s.match_indices('&') {
+        let rest = &s[i + 1..];
+        let name_len = rest
+            .bytes()
+            .take_while(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-' | b'[' | b']')
+            })
+            .count();
+        if name_len > 0 && rest.as_bytes().get(name_len) == Some(&b'=') {
+            end = i;
+            break;
+        }
+    }
+    while end > 0 && matches!(b[end - 1], b';' | b'|' | b'&' | b')' | b',') {
+        end -= 1;
+    }
+    end
+}
 
 pub(crate) struct Spec {
     pub kind: SpecKind,
     pub pattern: &'static str,
     pub keywords: &'static [&'static str],
     pub accept: Option<Accept>,
+    pub trim: Option<Trim>,
 }
 
 /// Kinds a `ByName` rule can produce, for `Redactor::rule_names`.
@@ -44,15 +78,15 @@ fn has_upper_lower_digit(s: &str) -> bool {
         && s.bytes().any(|b| b.is_ascii_digit())
 }
 
-fn no_begin_inside(_: &Captures<'_>, s: &str) -> bool {
+fn no_begin_inside(_: &Captures<'_>, s: &str, _: &str) -> bool {
     !s.contains("-----BEGIN")
 }
 
-fn openai_like(c: &Captures<'_>, _: &str) -> bool {
+fn openai_like(c: &Captures<'_>, _: &str, _: &str) -> bool {
     has_upper_lower_digit(&c[0])
 }
 
-fn auth_value(c: &Captures<'_>, s: &str) -> bool {
+fn auth_value(c: &Captures<'_>, s: &str, _: &str) -> bool {
     if c.name("secret2").is_some() {
         // A bare "Bearer word" in prose is not a token; real ones have digits.
         return s.bytes().any(|b| b.is_ascii_digit());
@@ -63,16 +97,139 @@ fn auth_value(c: &Captures<'_>, s: &str) -> bool {
     )
 }
 
-fn not_reference(_: &Captures<'_>, s: &str) -> bool {
+fn not_reference(_: &Captures<'_>, s: &str, _: &str) -> bool {
     !s.is_empty() && !s.starts_with('$')
 }
 
-fn assignment_value(_: &Captures<'_>, s: &str) -> bool {
-    plausible_value(s)
+/// The whole match is random-looking: upper, lower and digits.
+fn random_whole(c: &Captures<'_>, s: &str, _: &str) -> bool {
+    let _ = c;
+    has_upper_lower_digit(s)
+        || (s.len() >= 20
+            && s.bytes().any(|b| b.is_ascii_digit())
+            && s.bytes().any(|b| b.is_ascii_alphabetic()))
 }
 
-fn flag_value(_: &Captures<'_>, s: &str) -> bool {
-    !s.starts_with('-') && plausible_value(s)
+/// SQL password clauses: a bare value only after IDENTIFIED BY, and never
+/// the word PASSWORD itself or a parameter placeholder.
+fn sql_password(c: &Captures<'_>, s: &str, _: &str) -> bool {
+    let lead = c
+        .name("lead")
+        .map_or("", |m| m.as_str())
+        .to_ascii_lowercase();
+    if c.name("secret3").is_some() && !lead.starts_with("identified") {
+        return false;
+    }
+    !s.is_empty()
+        && !matches!(s, "?" | "%s" | ":password" | "$1" | "$2")
+        && !s.eq_ignore_ascii_case("password")
+        && !s.starts_with('$')
+}
+
+/// A cookie's value, not a Set-Cookie attribute.
+fn cookie_value(c: &Captures<'_>, s: &str, _: &str) -> bool {
+    let name = c
+        .name("name")
+        .map_or("", |m| m.as_str())
+        .to_ascii_lowercase();
+    !s.is_empty()
+        && !matches!(
+            name.as_str(),
+            "path"
+                | "domain"
+                | "expires"
+                | "max-age"
+                | "samesite"
+                | "priority"
+                | "version"
+                | "comment"
+        )
+}
+
+/// A tool's password argument, unless it reads the password from elsewhere
+/// (`-pass env:VAR`, `-pass file:path`, `-k -` ).
+fn tool_password(c: &Captures<'_>, s: &str, h: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    !(lower.starts_with("env:")
+        || lower.starts_with("file:")
+        || lower.starts_with("fd:")
+        || lower.starts_with("pass:")
+        || s == "-"
+        || lower == "stdin")
+        && not_reference(c, s, h)
+}
+
+/// A positional secret: not a flag, a reference or `key=value` option.
+fn positional_secret(c: &Captures<'_>, s: &str, h: &str) -> bool {
+    !s.starts_with('-') && !s.contains('=') && not_reference(c, s, h)
+}
+
+/// A base64 value under `data:` or `stringData:` of a Kubernetes Secret:
+/// the nearest less-indented line above it opens that block, and the text
+/// is a Secret.
+fn under_secret_data(c: &Captures<'_>, _: &str, haystack: &str) -> bool {
+    let lower = haystack.to_ascii_lowercase();
+    let is_secret = lower.contains("kind: secret")
+        || lower.contains("\"kind\": \"secret\"")
+        || lower.contains("\"kind\":\"secret\"");
+    if !is_secret {
+        return false;
+    }
+    let start = c.get(0).map_or(0, |m| m.start());
+    let line_start = haystack[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line = &haystack[line_start..];
+    let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+    for above in haystack[..line_start].lines().rev() {
+        let t = above.trim_start_matches([' ', '\t']);
+        if t.trim().is_empty() {
+            continue;
+        }
+        let their = above.len() - t.len();
+        if their < indent {
+            let key = t
+                .trim()
+                .trim_end_matches('{')
+                .trim()
+                .trim_end_matches(':')
+                .trim_matches('"');
+            return matches!(key, "data" | "stringData" | "data\":" | "stringData\":")
+                || t.trim_start().starts_with("\"data\"")
+                || t.trim_start().starts_with("\"stringData\"");
+        }
+    }
+    false
+}
+
+fn name_of<'c>(c: &'c Captures<'_>) -> &'c str {
+    c.name("name").map_or("", |n| n.as_str())
+}
+
+fn assignment_value(c: &Captures<'_>, s: &str, _: &str) -> bool {
+    plausible_secret(name_of(c), s)
+}
+
+/// `read -rsp "Password: " PASS`: a name inside a string that closes right
+/// after its colon is a prompt or a label, not `name: value`.
+fn not_a_label(c: &Captures<'_>, s: &str, haystack: &str) -> bool {
+    if let Some(n) = c.name("name")
+        && haystack[n.end()..].starts_with(':')
+    {
+        let before = haystack[..n.start()].chars().next_back();
+        let after_colon = haystack[n.end()..]
+            .trim_start_matches([' ', '\t', ':'])
+            .chars()
+            .next();
+        if let (Some(q @ ('"' | '\'')), Some(a)) = (before, after_colon)
+            && a == q
+        {
+            return false;
+        }
+    }
+    assignment_value(c, s, haystack)
+}
+
+fn flag_value(c: &Captures<'_>, s: &str, _: &str) -> bool {
+    !s.starts_with('-') && plausible_secret(name_of(c), s)
 }
 
 /// Value alternatives shared by `=`-style assignments and flags: a double- or
@@ -90,6 +247,127 @@ macro_rules! quoted_or_bare {
     };
 }
 
+/// What people write in notes and answers: a secret given in words.
+pub(crate) fn prose_specs() -> Vec<Spec> {
+    use SpecKind::Fixed;
+    vec![
+        Spec {
+            // "the new root password is X", "pw for the admin account = X",
+            // "token: X", "api key was X".
+            kind: Fixed("password"),
+            pattern: concat!(
+                r"(?i)(?-u:\b)(?:password|passwd|passphrase|pw|pwd|pin|token|api[ _-]?key|secret|credentials?)",
+                r"(?:[ \t]+(?:for|of|on)[ \t]+[^\n,.;:=]{1,40}?)?",
+                r#"[ \t]*(?:[ \t]is|[ \t]was|[ \t]are|=|:|[ \t]to)[ \t]+(?:now[ \t]+|still[ \t]+|set[ \t]+to[ \t]+)?["'`]?(?P<secret>[^\s"'`]{4,})"#
+            ),
+            keywords: &["pass", "pw", "pin", "token", "key", "secret", "credential"],
+            accept: Some(prose_secret),
+            trim: Some(prose_end),
+        },
+        Spec {
+            // "I reset it to X", "changed the password to X", "use
+            // passphrase X".
+            kind: Fixed("password"),
+            pattern: concat!(
+                r"(?i)(?-u:\b)(?:reset|changed|set|rotated|updated)[ \t]+(?:it|them|the[ \t]+\w+(?:[ \t]+\w+)?)[ \t]+to[ \t]+",
+                r#"["'`]?(?P<secret>[^\s"'`]{4,})"#,
+                r#"|(?i)(?-u:\b)(?:use|with)[ \t]+(?:the[ \t]+)?(?:passphrase|password|token|pin)[ \t]+["'`]?(?P<secret2>[^\s"'`]{4,})"#
+            ),
+            keywords: &["to ", "passphrase", "password", "token", "pin"],
+            accept: Some(prose_secret),
+            trim: Some(prose_end),
+        },
+    ]
+}
+
+/// Words that follow "password is" in a sentence without being one.
+const PROSE_NOT_SECRET: &[&str] = &[
+    "required",
+    "expired",
+    "invalid",
+    "wrong",
+    "correct",
+    "incorrect",
+    "set",
+    "changed",
+    "updated",
+    "empty",
+    "missing",
+    "stored",
+    "rotated",
+    "saved",
+    "needed",
+    "the",
+    "a",
+    "an",
+    "in",
+    "on",
+    "at",
+    "not",
+    "now",
+    "still",
+    "too",
+    "very",
+    "same",
+    "different",
+    "unknown",
+    "locked",
+    "known",
+    "shared",
+    "secret",
+    "long",
+    "short",
+    "weak",
+    "strong",
+    "reset",
+    "correctly",
+    "being",
+    "already",
+    "also",
+    "only",
+    "just",
+    "from",
+    "for",
+    "with",
+    "this",
+    "that",
+    "there",
+    "here",
+    "ok",
+    "fine",
+    "good",
+    "bad",
+    "valid",
+    "expiring",
+    "new",
+    "old",
+    "temporary",
+    "ready",
+];
+
+/// A secret given in words looks like one: not a common word, and either
+/// mixed (digits, symbols, capitals inside) or long.
+fn prose_secret(_: &Captures<'_>, s: &str, _: &str) -> bool {
+    let core = &s[..prose_end_of(s)];
+    if core.len() < 4 || PROSE_NOT_SECRET.contains(&core.to_ascii_lowercase().as_str()) {
+        return false;
+    }
+    let mixed = core.bytes().any(|b| b.is_ascii_digit())
+        || core.bytes().any(|b| !b.is_ascii_alphanumeric())
+        || core.bytes().skip(1).any(|b| b.is_ascii_uppercase());
+    mixed || core.len() >= 12
+}
+
+fn prose_end_of(s: &str) -> usize {
+    s.trim_end_matches(['.', ',', ';', ':', ')', '!', '?'])
+        .len()
+}
+
+/// A sentence's full stop or comma is not part of the secret.
+fn prose_end(_: &Captures<'_>, s: &str) -> usize {
+    prose_end_of(s)
+}
+
 pub(crate) fn specs() -> Vec<Spec> {
     use SpecKind::{ByName, Fixed};
     vec![
@@ -103,6 +381,7 @@ pub(crate) fn specs() -> Vec<Spec> {
             ),
             keywords: &["-----begin"],
             accept: None,
+            trim: None,
         },
         Spec {
             // The tail of a key whose BEGIN line was in an earlier chunk.
@@ -110,12 +389,14 @@ pub(crate) fn specs() -> Vec<Spec> {
             pattern: r"\A(?s:.*?)-----END[ A-Z0-9_-]{0,64}PRIVATE KEY(?: BLOCK)?-----",
             keywords: &["-----end"],
             accept: Some(no_begin_inside),
+            trim: None,
         },
         Spec {
             kind: Fixed("aws-access-key"),
             pattern: r"(?-u:\b)(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}(?-u:\b)",
             keywords: &["akia", "asia", "abia", "acca", "a3t"],
             accept: None,
+            trim: None,
         },
         Spec {
             // 40 base64 characters, only next to a name saying what it is.
@@ -127,12 +408,14 @@ pub(crate) fn specs() -> Vec<Spec> {
             ),
             keywords: &["secret"],
             accept: None,
+            trim: None,
         },
         Spec {
             kind: Fixed("github-token"),
             pattern: r"(?-u:\b)(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,255})(?-u:\b)",
             keywords: &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
             accept: None,
+            trim: None,
         },
         Spec {
             kind: Fixed("gitlab-token"),
@@ -156,12 +439,14 @@ pub(crate) fn specs() -> Vec<Spec> {
                 "gr1348941",
             ],
             accept: None,
+            trim: None,
         },
         Spec {
             kind: Fixed("slack-token"),
             pattern: r"(?-u:\b)xox(?:[abposr]|e(?:\.xox[bp])?)-[A-Za-z0-9-]{10,}",
             keywords: &["xox"],
             accept: None,
+            trim: None,
         },
         Spec {
             // Keep the host so the command still says "post to Slack".
@@ -169,24 +454,58 @@ pub(crate) fn specs() -> Vec<Spec> {
             pattern: r"(?i)hooks\.slack\.com/(?:services|workflows|triggers)/(?P<secret>[A-Za-z0-9+/_-]{16,})",
             keywords: &["hooks.slack.com"],
             accept: None,
+            trim: None,
         },
         Spec {
             kind: Fixed("stripe-key"),
             pattern: r"(?-u:\b)(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,}(?-u:\b)",
             keywords: &["k_live_", "k_test_", "k_prod_"],
             accept: None,
+            trim: None,
+        },
+        Spec {
+            // More vendors' self-identifying prefixes, bare as their CLIs
+            // print them.
+            kind: Fixed("vendor-token"),
+            pattern: concat!(
+                r"(?-u:\b)(?:xapp-\d-[A-Za-z0-9]{6,}-[A-Za-z0-9]{6,}-[A-Za-z0-9]{20,}",
+                r"|ya29\.[A-Za-z0-9_-]{20,}",
+                r"|GOCSPX-[A-Za-z0-9_-]{20,}",
+                r"|whsec_[A-Za-z0-9+/=]{24,}",
+                r"|ABSK[A-Za-z0-9+/]{60,}={0,2}",
+                r"|hf_[A-Za-z0-9]{30,}",
+                r"|shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}",
+                r")(?-u:\b)"
+            ),
+            keywords: &[
+                "xapp-", "ya29.", "gocspx-", "whsec_", "absk", "hf_", "shpat_", "shpca_", "shppa_",
+                "shpss_",
+            ],
+            accept: None,
+            trim: None,
+        },
+        Spec {
+            // A long base64 JSON blob printed bare: `aws ecr
+            // get-login-password`, docker credential helpers.
+            kind: Fixed("token"),
+            pattern: r"(?-u:\b)eyJ[A-Za-z0-9+/]{200,}={0,2}",
+            keywords: &["eyj"],
+            accept: None,
+            trim: None,
         },
         Spec {
             kind: Fixed("npm-token"),
             pattern: r"(?-u:\b)npm_[A-Za-z0-9]{36}(?-u:\b)",
             keywords: &["npm_"],
             accept: None,
+            trim: None,
         },
         Spec {
             kind: Fixed("anthropic-key"),
             pattern: r"(?-u:\b)sk-ant-[A-Za-z0-9_-]{20,}",
             keywords: &["sk-ant-"],
             accept: None,
+            trim: None,
         },
         Spec {
             // Mixed case and digits required: kebab-case words after "sk-"
@@ -195,72 +514,84 @@ pub(crate) fn specs() -> Vec<Spec> {
             pattern: r"(?-u:\b)sk-[A-Za-z0-9_-]{20,}",
             keywords: &["sk-"],
             accept: Some(openai_like),
+            trim: None,
         },
         Spec {
             kind: Fixed("google-api-key"),
             pattern: r"(?-u:\b)AIza[A-Za-z0-9_-]{35}",
             keywords: &["aiza"],
             accept: None,
+            trim: None,
         },
         Spec {
             kind: Fixed("twilio-api-key"),
             pattern: r"(?-u:\b)SK[0-9a-fA-F]{32}(?-u:\b)",
             keywords: &["sk"],
             accept: None,
+            trim: None,
         },
         Spec {
             kind: Fixed("sendgrid-key"),
             pattern: r"(?-u:\b)SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}",
             keywords: &["sg."],
             accept: None,
+            trim: None,
         },
         Spec {
             kind: Fixed("heroku-key"),
             pattern: r"(?-u:\b)HRKU-[A-Za-z0-9_-]{20,}",
             keywords: &["hrku-"],
             accept: None,
+            trim: None,
         },
         Spec {
             kind: Fixed("pulumi-token"),
             pattern: r"(?-u:\b)pul-[a-f0-9]{40}(?-u:\b)",
             keywords: &["pul-"],
             accept: None,
+            trim: None,
         },
         Spec {
             kind: Fixed("netlify-token"),
             pattern: r"(?-u:\b)nfp_[A-Za-z0-9]{36,}(?-u:\b)",
             keywords: &["nfp_"],
             accept: None,
+            trim: None,
         },
         Spec {
             kind: Fixed("pypi-token"),
             pattern: r"(?-u:\b)pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}",
             keywords: &["pypi-ageichlwas5vcmc"],
             accept: None,
+            trim: None,
         },
         Spec {
             kind: Fixed("docker-hub-token"),
             pattern: r"(?-u:\b)dckr_pat_[A-Za-z0-9_-]{20,}",
             keywords: &["dckr_pat_"],
             accept: None,
+            trim: None,
         },
         Spec {
             kind: Fixed("digitalocean-token"),
             pattern: r"(?-u:\b)do[por]_v1_[a-f0-9]{64}(?-u:\b)",
             keywords: &["_v1_"],
             accept: None,
+            trim: None,
         },
         Spec {
             kind: Fixed("vault-token"),
             pattern: r"(?-u:\b)hv[sbr]\.[A-Za-z0-9_-]{24,}",
             keywords: &["hvs.", "hvb.", "hvr."],
             accept: None,
+            trim: None,
         },
         Spec {
             kind: Fixed("jwt"),
             pattern: r"(?-u:\b)eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
             keywords: &["eyj"],
             accept: None,
+            trim: None,
         },
         Spec {
             // `Authorization: Bearer x`, `Authorization: Basic x`, and a bare
@@ -274,6 +605,7 @@ pub(crate) fn specs() -> Vec<Spec> {
             ),
             keywords: &["authorization", "bearer"],
             accept: Some(auth_value),
+            trim: None,
         },
         Spec {
             // scheme://user:PASSWORD@host — only the password goes. The
@@ -282,6 +614,238 @@ pub(crate) fn specs() -> Vec<Spec> {
             pattern: r#"[A-Za-z][A-Za-z0-9+.-]{0,30}://[^\s\x00-\x1f/?#@:"'<>]*:(?P<secret>[^\s\x00-\x1f/?#"'<>]+)@"#,
             keywords: &["://"],
             accept: Some(not_reference),
+            trim: None,
+        },
+        Spec {
+            // SQL: `ALTER USER x PASSWORD '…'`, `CREATE ROLE x LOGIN
+            // PASSWORD '…'`, `IDENTIFIED BY '…'` (MySQL) or `IDENTIFIED BY
+            // pw` (Oracle), `SET PASSWORD FOR x = '…'`, `WITH PASSWORD =
+            // '…'` (SQL Server), `PASSWORD('…')`. A bare word counts only
+            // after IDENTIFIED BY: "password updated" is a message.
+            kind: Fixed("password"),
+            pattern: concat!(
+                r#"(?i)(?-u:\b)(?P<lead>identified[ \t]+by(?:[ \t]+password)?|set[ \t]+password[ \t]+for[ \t]+\S+|password)"#,
+                r#"[ \t]*(?:=[ \t]*)?(?:password[ \t]*\([ \t]*)?"#,
+                r#"(?:'(?P<secret>(?:[^'\\\r\n]|\\.|'')*)'|"(?P<secret2>[^"\r\n]*)"|(?P<secret3>[A-Za-z0-9_$#@!%^*+=.-]{4,}))"#
+            ),
+            keywords: &["password", "identified"],
+            accept: Some(sql_password),
+            trim: None,
+        },
+        Spec {
+            // `vault operator init` prints unseal (or recovery) keys and the
+            // initial root token.
+            kind: Fixed("vault-token"),
+            pattern: r"(?im)^[ \t]*(?:unseal key|recovery key|initial root token)(?:[ \t]+\d+)?[ \t]*:[ \t]*(?P<secret>\S+)",
+            keywords: &["unseal key", "recovery key", "initial root token"],
+            accept: None,
+            trim: None,
+        },
+        Spec {
+            // Legacy Vault service tokens: `s.` and 24 characters.
+            kind: Fixed("vault-token"),
+            pattern: r"(?-u:\b)s\.[A-Za-z0-9]{24}(?-u:\b)",
+            keywords: &["s."],
+            accept: Some(random_whole),
+            trim: None,
+        },
+        Spec {
+            // ~/.pgpass: host:port:database:user:password
+            kind: Fixed("password"),
+            pattern: r"(?m)^[^\s:#]+:(?:\d{1,5}|\*):[^\s:]+:[^\s:]+:(?P<secret>[^\s]+)[ \t]*\r?$",
+            keywords: &[
+                ":5432:", ":*:", ":6432:", ":5433:", ":5434:", ":5435:", ":5436:",
+            ],
+            accept: None,
+            trim: None,
+        },
+        Spec {
+            // Cookies: a `Cookie:` or `Set-Cookie:` header's value, and
+            // `curl -b 'name=value'`.
+            kind: Fixed("cookie"),
+            // Each cookie's value goes, its name stays. The first pair
+            // follows the header or flag; the next ones follow the marker
+            // the pass before left, so the redactor's repeat passes take
+            // them one by one. Set-Cookie attributes (Path, Expires, …) stay.
+            pattern: concat!(
+                r#"(?i)(?:(?:^|[\s"'])(?:set-cookie|cookie)[ \t]*:[ \t]*"#,
+                r#"|(?-u:\b)curl(?-u:\b)[^\n|;&]*?[ \t](?:-b|--cookie)(?:[ \t]+|=)['"]?"#,
+                r#"|\[REDACTED:cookie\];[ \t]*)(?P<name>[^=;\s'"]+)=(?P<secret>[^;\s'"\[][^;\s'"]*)"#
+            ),
+            keywords: &["cookie"],
+            accept: Some(cookie_value),
+            trim: None,
+        },
+        Spec {
+            // Signed URLs: S3 presigned and GCS signatures, credentials and
+            // session tokens; Azure SAS `sig=`.
+            kind: Fixed("url-signature"),
+            pattern: r#"(?i)[?&](?:x-amz-signature|x-amz-security-token|x-amz-credential|x-goog-signature|x-goog-credential|sig|signature)=(?P<secret>[^&\s"'#<>]+)"#,
+            keywords: &["x-amz-", "x-goog-", "sig=", "signature="],
+            accept: None,
+            trim: None,
+        },
+        Spec {
+            // A token as a URL's user (Sentry DSN `https://KEY@o1.ingest…`).
+            kind: Fixed("url-token"),
+            pattern: r"(?i)(?-u:\b)[a-z][a-z0-9+.-]{1,20}://(?P<secret>[A-Za-z0-9_-]{20,})(?::[A-Za-z0-9_-]*)?@",
+            keywords: &["://"],
+            accept: Some(random_whole),
+            trim: None,
+        },
+        Spec {
+            // Webhook URLs whose path is the credential.
+            kind: Fixed("webhook"),
+            pattern: concat!(
+                r"(?i)discord(?:app)?\.com/api/webhooks/\d+/(?P<secret>[A-Za-z0-9_-]{30,})",
+                r#"|webhook\.office\.com/webhookb2/(?P<secret2>[^\s"'<>]+)"#,
+                r#"|outlook\.office\.com/webhook/(?P<secret3>[^\s"'<>]+)"#,
+                r#"|hooks\.zapier\.com/hooks/catch/(?P<secret4>[^\s"'<>]+)"#
+            ),
+            keywords: &[
+                "discord",
+                "webhook.office.com",
+                "outlook.office.com/webhook",
+                "hooks.zapier.com",
+            ],
+            accept: None,
+            trim: None,
+        },
+        Spec {
+            kind: Fixed("age-key"),
+            pattern: r"(?-u:\b)AGE-SECRET-KEY-1[0-9A-Z]{58}(?-u:\b)",
+            keywords: &["age-secret-key-1"],
+            accept: None,
+            trim: None,
+        },
+        Spec {
+            // PuTTY .ppk: the private lines (and the MAC over them).
+            kind: Fixed("private-key"),
+            pattern: concat!(
+                r"(?m)Private-Lines:[ \t]*\d+[ \t]*\r?\n(?P<secret>(?:[A-Za-z0-9+/=]{1,128}[ \t]*(?:\r?\n|\z))+)",
+                r"|(?m)^Private-MAC:[ \t]*(?P<secret2>[0-9a-fA-F]+)"
+            ),
+            keywords: &["private-lines:", "private-mac:"],
+            accept: None,
+            trim: None,
+        },
+        Spec {
+            // Kubernetes Secret data, whatever its key is called: base64
+            // values under `data:` (YAML) or `"data": {` (JSON) of a
+            // document of kind Secret.
+            kind: Fixed("kubernetes-secret"),
+            pattern: concat!(
+                r#"(?m)^[ \t]+(?:"[A-Za-z0-9._-]+"|[A-Za-z0-9._-]+)[ \t]*:[ \t]*"#,
+                r#"(?:"(?P<secret>[A-Za-z0-9+/]{4,}={0,2})"|(?P<secret2>[A-Za-z0-9+/]{4,}={0,2}))[ \t]*,?[ \t]*\r?$"#
+            ),
+            keywords: &["secret"],
+            accept: Some(under_secret_data),
+            trim: None,
+        },
+        Spec {
+            kind: Fixed("password"),
+            pattern: concat!(
+                r"(?-u:\b)(?:ldapsearch|ldapmodify|ldapadd|ldapdelete|ldapwhoami|ldappasswd|ldapcompare|ldapexop|ldapmodrdn)(?-u:\b)[^\n|;&]*?[ \t]-w[ \t]*",
+                quoted_or_bare!(r#"[^\s'"]+"#)
+            ),
+            keywords: &["ldap"],
+            accept: Some(not_reference),
+            trim: None,
+        },
+        Spec {
+            kind: Fixed("password"),
+            pattern: concat!(
+                r"(?-u:\b)(?:sqlcmd|bcp|osql|isql|ipmitool)(?-u:\b)[^\n|;&]*?[ \t]-P[ \t]*",
+                quoted_or_bare!(r#"[^\s'"]+"#)
+            ),
+            keywords: &["sqlcmd", "bcp", "osql", "isql", "ipmitool"],
+            accept: Some(not_reference),
+            trim: None,
+        },
+        Spec {
+            kind: Fixed("password"),
+            pattern: concat!(
+                r"(?-u:\b)(?:mongosh|mongo|mongodump|mongorestore|mongoexport|mongoimport|mongostat|mongotop|az)(?-u:\b)[^\n|;&]*?[ \t](?:-p|--password)(?:[ \t]+|=)",
+                quoted_or_bare!(r#"[^\s'"]+"#)
+            ),
+            keywords: &["mongo", "az "],
+            accept: Some(not_reference),
+            trim: None,
+        },
+        Spec {
+            // keytool's passwords, openssl's `-k`/`-pass`, zip/7z `-P`.
+            kind: Fixed("password"),
+            pattern: concat!(
+                r"(?:[ \t]-(?:storepass|keypass|srcstorepass|deststorepass|srckeypass|destkeypass|new)",
+                r"|(?-u:\b)openssl(?-u:\b)[^\n|;&]*?[ \t]-(?:k|pass|kfile)(?:[ \t]|\z)",
+                r"|(?-u:\b)(?:zip|7z|7za|7zr|unzip|zipcloak)(?-u:\b)[^\n|;&]*?[ \t]-[Pp])[ \t]*",
+                quoted_or_bare!(r#"[^\s'"]+"#)
+            ),
+            keywords: &["storepass", "keypass", "-new", "openssl", "zip", "7z"],
+            accept: Some(tool_password),
+            trim: None,
+        },
+        Spec {
+            // smbclient -U user%password (and its cousins).
+            kind: Fixed("password"),
+            pattern: concat!(
+                r"(?-u:\b)(?:smbclient|rpcclient|smbmap|smbget|smbcacls|crackmapexec|nxc|mount\.cifs)(?-u:\b)[^\n|;&]*?",
+                r#"(?:-U|--user(?:name)?)(?:[ \t]+|=)['"]?[^%\s'"]+%(?P<secret>[^\s'"]+)"#
+            ),
+            keywords: &["smb", "rpcclient", "crackmapexec", "nxc", "cifs"],
+            accept: None,
+            trim: None,
+        },
+        Spec {
+            // htpasswd -b FILE USER PASSWORD (-nb USER PASSWORD).
+            kind: Fixed("password"),
+            pattern: concat!(
+                r"(?-u:\b)htpasswd(?-u:\b)(?:[ \t]+-[a-zA-Z]*n[a-zA-Z]*b[a-zA-Z]*|[ \t]+-[a-zA-Z]*b[a-zA-Z]*n[a-zA-Z]*)(?:[ \t]+-\S+)*[ \t]+\S+[ \t]+",
+                quoted_or_bare!(r#"[^\s'"]+"#),
+                r"|(?-u:\b)htpasswd(?-u:\b)[ \t]+-[a-zA-Z]*b[a-zA-Z]*(?:[ \t]+-\S+)*[ \t]+\S+[ \t]+\S+[ \t]+",
+                r#"(?:'(?P<secret4>[^'\r\n]*)'|"(?P<secret5>[^"\r\n]*)"|(?P<secret6>[^\s'"]+))"#
+            ),
+            keywords: &["htpasswd"],
+            accept: Some(not_reference),
+            trim: None,
+        },
+        Spec {
+            // echo PASSWORD | sudo -S …  (and passwd --stdin, chpasswd).
+            kind: Fixed("password"),
+            pattern: concat!(
+                r"(?-u:\b)(?:echo|printf)[ \t]+(?:-[a-z]+[ \t]+)?",
+                quoted_or_bare!(r#"[^\s'"|]+"#),
+                r"[ \t]*\|[ \t]*(?:sudo(?-u:\b)[^\n|;&]*?[ \t]-[a-zA-Z]*S|passwd[ \t]+--stdin|chpasswd|docker[ \t]+login|podman[ \t]+login|helm[ \t]+registry[ \t]+login|oras[ \t]+login)"
+            ),
+            keywords: &["sudo", "passwd", "login"],
+            accept: Some(not_reference),
+            trim: None,
+        },
+        Spec {
+            // Positional secrets: `vault login TOKEN`, `rabbitmqctl
+            // add_user USER PASS`, `wpa_passphrase SSID PASS`, `nmcli …
+            // password PASS`, `aws configure set aws_secret_access_key X`,
+            // `net user NAME PASS`.
+            kind: Fixed("password"),
+            pattern: concat!(
+                r"(?:(?-u:\b)vault[ \t]+login(?:[ \t]+-[^\s=]+=\S+)*[ \t]+",
+                r"|(?-u:\b)rabbitmqctl[ \t]+(?:add_user|change_password)[ \t]+\S+[ \t]+",
+                r"|(?-u:\b)wpa_passphrase[ \t]+\S+[ \t]+",
+                r"|(?-u:\b)nmcli(?-u:\b)[^\n|;&]*?[ \t](?:password|wifi-sec\.psk|802-1x\.password)[ \t]+",
+                r"|(?-u:\b)aws[ \t]+configure[ \t]+set[ \t]+(?:aws_secret_access_key|aws_session_token)[ \t]+",
+                r"|(?-u:\b)net[ \t]+user[ \t]+\S+[ \t]+)",
+                quoted_or_bare!(r#"[^\s'"=]+"#)
+            ),
+            keywords: &[
+                "vault",
+                "rabbitmqctl",
+                "wpa_passphrase",
+                "nmcli",
+                "aws configure",
+                "net user",
+            ],
+            accept: Some(positional_secret),
+            trim: None,
         },
         Spec {
             // Tools whose password flag has no `--password` spelling:
@@ -316,28 +880,47 @@ pub(crate) fn specs() -> Vec<Spec> {
                 "password",
             ],
             accept: Some(not_reference),
+            trim: None,
         },
         Spec {
             // `--password X`, `--api-key=X`, `-token X`.
             kind: ByName(classify_flag),
             pattern: concat!(
-                r#"(?im)(?:^|[\s"'])(?P<name>--?[A-Za-z0-9_-]*(?:pass|pwd|secret|token|key|credential)[A-Za-z0-9_-]*)"#,
+                r#"(?im)(?:^|[\s"'])(?P<name>--?[A-Za-z0-9_-]*(?:pass|pwd|secret|token|key|credential|auth)[A-Za-z0-9_-]*)"#,
                 r"(?:=|[ \t]+)",
-                quoted_or_bare!(r#"[^\s\x00-\x1f\x7f"'`;|&<>()]+"#)
+                quoted_or_bare!(r#"[^\s\x00-\x1f\x7f"'`<>]+"#)
             ),
-            keywords: &["pass", "pwd", "secret", "token", "key", "credential"],
+            keywords: &[
+                "pass",
+                "pwd",
+                "secret",
+                "token",
+                "key",
+                "credential",
+                "auth",
+            ],
             accept: Some(flag_value),
+            trim: Some(bare_value_end),
         },
         Spec {
             // `NAME=value`, `export NAME="v w"`, `?token=x&`, `password = "x"`.
             kind: ByName(classify_assignment),
             pattern: concat!(
-                r"(?im)(?:^|[^A-Za-z0-9_.-])(?P<name>[A-Za-z0-9_.-]*(?:secret|token|pass|pwd|key|credential)[A-Za-z0-9_.-]*)",
+                r"(?im)(?:^|[^A-Za-z0-9_.-])(?P<name>[A-Za-z0-9_.-]*(?:secret|token|pass|pwd|key|credential|auth)[A-Za-z0-9_.-]*)",
                 r#"["']?[ \t]*=[ \t]*"#,
-                quoted_or_bare!(r#"[^\s\x00-\x1f\x7f"'`;|&<>(){},]+"#)
+                quoted_or_bare!(r#"[^\s\x00-\x1f\x7f"'`<>{},]+"#)
             ),
-            keywords: &["pass", "pwd", "secret", "token", "key", "credential"],
+            keywords: &[
+                "pass",
+                "pwd",
+                "secret",
+                "token",
+                "key",
+                "credential",
+                "auth",
+            ],
             accept: Some(assignment_value),
+            trim: Some(bare_value_end),
         },
         Spec {
             // `NAME: value` (env/yaml/headers) and `"name": "value"` (JSON).
@@ -345,14 +928,23 @@ pub(crate) fn specs() -> Vec<Spec> {
             // contain spaces), stopping at `#`, `,` and brackets.
             kind: ByName(classify_assignment),
             pattern: concat!(
-                r"(?im)(?:^|[^A-Za-z0-9_.-])(?P<name>[A-Za-z0-9_.-]*(?:secret|token|pass|pwd|key|credential)[A-Za-z0-9_.-]*)",
+                r"(?im)(?:^|[^A-Za-z0-9_.-])(?P<name>[A-Za-z0-9_.-]*(?:secret|token|pass|pwd|key|credential|auth)[A-Za-z0-9_.-]*)",
                 r#"(?:["'][ \t]*:[ \t]*|:[ \t]+)"#,
                 r#"(?:"(?P<secret>(?:[^"\\\r\n]|\\.)*)(?:"|\r|$)"#,
                 r#"|'(?P<secret2>[^'\r\n]*)(?:'|\r|$)"#,
                 r#"|(?P<secret3>[^\s\x00-\x1f\x7f"'`,{}\[\]#]+(?:[ \t]+[^\s\x00-\x1f\x7f"'`,{}\[\]#]+)*))"#
             ),
-            keywords: &["pass", "pwd", "secret", "token", "key", "credential"],
-            accept: Some(assignment_value),
+            keywords: &[
+                "pass",
+                "pwd",
+                "secret",
+                "token",
+                "key",
+                "credential",
+                "auth",
+            ],
+            accept: Some(not_a_label),
+            trim: None,
         },
     ]
 }

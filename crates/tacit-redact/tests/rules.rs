@@ -217,6 +217,18 @@ table! {
     docker_env: "password" => ctx("password", "docker run -e POSTGRES_PASSWORD=pg123 postgres:16".into(), "pg123");
     connection_string: "password" => ctx("password", "Server=db;User Id=app;Password=hunter2;".into(), "hunter2");
     toml_spaces: "token" => ctx("token", r#"auth_token = "abc123""#.into(), "abc123");
+    hugging_face: "vendor-token" => tok("vendor-token", format!("hf_{}", mix(34)));
+    docker_auth: "auth" => ctx("auth", format!("\"auth\": \"{}\"", mix(28)), &mix(28));
+    cookie_header: "cookie" => ctx("cookie", format!("Cookie: sid={}", mix(24)), &mix(24));
+    presigned_s3: "url-signature" => ctx("url-signature", format!("https://b.s3.amazonaws.com/k?X-Amz-Expires=300&X-Amz-Signature={}", hex(64)), &hex(64));
+    sentry_dsn: "url-token" => ctx("url-token", format!("SENTRY_DSN_URL https://{}@o12.ingest.sentry.io/34", hex(32)), &hex(32));
+    discord_webhook: "webhook" => ctx("webhook", format!("curl -X POST https://discord.com/api/webhooks/123456/{}", mix(68)), &mix(68));
+    age_key: "age-key" => ctx("age-key", format!("AGE-SECRET-KEY-1{}", upper(58)), &format!("AGE-SECRET-KEY-1{}", upper(58)));
+    k8s_secret_data: "kubernetes-secret" => ctx(
+        "kubernetes-secret",
+        format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\ndata:\n  db-url: {}\n", mix(40)),
+        &mix(40)
+    );
 }
 
 #[test]
