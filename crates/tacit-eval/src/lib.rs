@@ -12,6 +12,7 @@
 
 pub mod record;
 pub mod score;
+pub mod secrets;
 pub mod term;
 
 use std::collections::BTreeMap;

@@ -5,6 +5,7 @@
 //! tacit-eval [score] [NAME…] [-v]      the table (default); -v lists what was wrong
 //! tacit-eval markdown                  the table for BENCHMARKS.md
 //! tacit-eval show NAME                 the SOP drafted from a scenario, as Markdown
+//! tacit-eval secrets [-v] [--markdown] redaction recall per family and false alarms
 //! tacit-eval record [NAME…] [--tacit PATH]
 //!                                      re-record fixtures through the real PTY
 //!                                      (build tacit first: cargo build -p tacit-cli)
@@ -43,6 +44,7 @@ fn real_main() -> Result<ExitCode> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (cmd, rest) = match args.first().map(String::as_str) {
         Some("record" | "score" | "markdown" | "show") => (args[0].as_str(), &args[1..]),
+        Some("secrets") => return secrets_table(args.iter().any(|a| a == "-v"), args.iter().any(|a| a == "--markdown")),
         _ => ("score", &args[..]),
     };
     let verbose = rest.iter().any(|a| a == "-v" || a == "--verbose");
@@ -77,6 +79,61 @@ fn real_main() -> Result<ExitCode> {
         }
         _ => table(&chosen, verbose, false),
     }
+}
+
+fn secrets_table(verbose: bool, markdown: bool) -> Result<ExitCode> {
+    use tacit_eval::secrets::{self, Channel};
+    let formats = secrets::formats()?;
+    let instances = secrets::instances(&formats, 20261129)?;
+    let lookalikes = secrets::lookalikes()?;
+    let r = tacit_redact::Redactor::builtin();
+    let s = secrets::score(&instances, &lookalikes, &|ch, text| match ch {
+        Channel::Prose => r.redact_prose(text).into_owned(),
+        Channel::SecretOutput => r.redact_secret_output(text).into_owned(),
+        _ => r.redact(text).into_owned(),
+    });
+    let pct = |(c, t): (usize, usize)| 100.0 * c as f64 / t.max(1) as f64;
+    if markdown {
+        println!("| family | caught | recall |\n|---|---:|---:|");
+        for (f, v) in &s.families {
+            println!("| {f} | {} / {} | {:.1} % |", v.0, v.1, pct(*v));
+        }
+        println!(
+            "\n{} formats, {} secrets in {} contexts: recall **{:.2} %**; {} look-alikes, **{:.2} %** altered.",
+            formats.len(),
+            instances.len(),
+            s.contexts.len(),
+            100.0 * s.recall(),
+            s.lookalikes_total,
+            100.0 * s.false_alarm_rate()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{:<16} {:>9} {:>8}", "family", "caught", "recall");
+    for (f, v) in &s.families {
+        println!("{f:<16} {:>4}/{:<4} {:>7.1}%", v.0, v.1, pct(*v));
+    }
+    println!();
+    for (c, v) in &s.contexts {
+        println!("{c:<16} {:>4}/{:<4} {:>7.1}%", v.0, v.1, pct(*v));
+    }
+    println!(
+        "\nrecall {:.2} % of {} secrets ({} formats); look-alikes altered {:.2} % of {}",
+        100.0 * s.recall(),
+        instances.len(),
+        formats.len(),
+        100.0 * s.false_alarm_rate(),
+        s.lookalikes_total
+    );
+    if verbose {
+        for (f, c, out) in &s.missed {
+            println!("MISSED {f} [{c}]: {}", out.replace('\n', "⏎"));
+        }
+        for (f, out) in &s.altered {
+            println!("ALTERED {f}: {}", out.replace('\n', "⏎"));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn record_fixtures(chosen: &[&Scenario], tacit: Option<PathBuf>) -> Result<ExitCode> {

@@ -200,6 +200,17 @@ fn under_secret_data(c: &Captures<'_>, _: &str, haystack: &str) -> bool {
     false
 }
 
+/// A block scalar's value, judged on its text without the indentation.
+fn block_value(c: &Captures<'_>, s: &str, _: &str) -> bool {
+    let joined: Vec<&str> = s.lines().map(str::trim).collect();
+    plausible_secret(name_of(c), &joined.join(""))
+}
+
+/// The value without the line break that ends the block.
+fn trailing_space(_: &Captures<'_>, s: &str) -> usize {
+    s.trim_end().len()
+}
+
 fn name_of<'c>(c: &'c Captures<'_>) -> &'c str {
     c.name("name").map_or("", |n| n.as_str())
 }
@@ -921,6 +932,18 @@ pub(crate) fn specs() -> Vec<Spec> {
             ],
             accept: Some(assignment_value),
             trim: Some(bare_value_end),
+        },
+        Spec {
+            // A YAML block scalar: `token: >-` or `key: |` and the value on
+            // the indented lines below.
+            kind: ByName(classify_assignment),
+            pattern: concat!(
+                r"(?m)^[ \t]*(?P<name>[A-Za-z0-9_.-]*(?:secret|token|pass|pwd|key|credential|auth)[A-Za-z0-9_.-]*)",
+                r"[ \t]*:[ \t]*[|>][-+]?[0-9]?[ \t]*\r?\n(?P<secret>(?:[ \t]+\S[^\r\n]*(?:\r?\n|\z))+)"
+            ),
+            keywords: &["pass", "pwd", "secret", "token", "key", "credential", "auth"],
+            accept: Some(block_value),
+            trim: Some(trailing_space),
         },
         Spec {
             // `NAME: value` (env/yaml/headers) and `"name": "value"` (JSON).
