@@ -44,7 +44,12 @@ fn real_main() -> Result<ExitCode> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (cmd, rest) = match args.first().map(String::as_str) {
         Some("record" | "score" | "markdown" | "show") => (args[0].as_str(), &args[1..]),
-        Some("secrets") => return secrets_table(args.iter().any(|a| a == "-v"), args.iter().any(|a| a == "--markdown")),
+        Some("secrets") => {
+            return secrets_table(
+                args.iter().any(|a| a == "-v"),
+                args.iter().any(|a| a == "--markdown"),
+            );
+        }
         _ => ("score", &args[..]),
     };
     let verbose = rest.iter().any(|a| a == "-v" || a == "--verbose");

@@ -75,7 +75,7 @@ impl Rng {
         Rng(seed.max(1))
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
         x ^= x << 25;
@@ -85,7 +85,7 @@ impl Rng {
     }
 
     fn pick(&mut self, set: &[u8]) -> char {
-        set[(self.next() % set.len() as u64) as usize] as char
+        set[(self.next_u64() % set.len() as u64) as usize] as char
     }
 }
 
@@ -116,7 +116,11 @@ fn base64(data: &[u8]) -> String {
     const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -130,12 +134,24 @@ fn base64(data: &[u8]) -> String {
 }
 
 /// Expands a template: `{CLASS:N}`, `{uuid}`, `{b64of:TEXT}`, literals, and
-/// `\n`. Returns the text and, when the template marks it with `[[…]]`, the
-/// secret inside (else the whole text is the secret).
-pub fn expand(template: &str, rng: &mut Rng) -> Result<(String, String)> {
+/// `\n`. Returns the text and the secrets in it: each `[[…]]` part, or the
+/// whole text when none is marked.
+pub fn expand(template: &str, rng: &mut Rng) -> Result<(String, Vec<String>)> {
+    let (text, secrets, _) = expand_marked(template, rng)?;
+    Ok((text, secrets))
+}
+
+/// [`expand`], and for each secret the pieces of it that were generated at
+/// random (its literal parts, a vendor's prefix, are public).
+pub fn expand_marked(
+    template: &str,
+    rng: &mut Rng,
+) -> Result<(String, Vec<String>, Vec<Vec<String>>)> {
     let mut out = String::new();
     let mut secret_start: Option<usize> = None;
-    let mut secret: Option<String> = None;
+    let mut secrets: Vec<String> = Vec::new();
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut marked: Vec<(usize, usize)> = Vec::new();
     let mut rest = template;
     while !rest.is_empty() {
         if let Some(r) = rest.strip_prefix("[[") {
@@ -143,7 +159,8 @@ pub fn expand(template: &str, rng: &mut Rng) -> Result<(String, String)> {
             rest = r;
         } else if let Some(r) = rest.strip_prefix("]]") {
             let s = secret_start.take().context("`]]` without `[[`")?;
-            secret = Some(out[s..].to_string());
+            secrets.push(out[s..].to_string());
+            marked.push((s, out.len()));
             rest = r;
         } else if let Some(r) = rest.strip_prefix("\\n") {
             out.push('\n');
@@ -152,6 +169,7 @@ pub fn expand(template: &str, rng: &mut Rng) -> Result<(String, String)> {
             let end = r.find('}').context("unclosed `{`")?;
             let spec = &r[..end];
             rest = &r[end + 1..];
+            let from = out.len();
             if spec == "uuid" {
                 let h: String = (0..32).map(|_| rng.pick(b"0123456789abcdef")).collect();
                 out.push_str(&format!(
@@ -173,14 +191,38 @@ pub fn expand(template: &str, rng: &mut Rng) -> Result<(String, String)> {
                     out.push(rng.pick(&set));
                 }
             }
+            if !spec.starts_with("b64of:") {
+                spans.push((from, out.len()));
+            }
         } else {
             let c = rest.chars().next().expect("not empty");
             out.push(c);
             rest = &rest[c.len_utf8()..];
         }
     }
-    let secret = secret.unwrap_or_else(|| out.clone());
-    Ok((out, secret))
+    if secrets.is_empty() {
+        secrets.push(out.clone());
+        marked.push((0, out.len()));
+    }
+    // Adjacent random spans join into one piece.
+    let random: Vec<Vec<String>> = marked
+        .iter()
+        .map(|&(ms, me)| {
+            let mut pieces: Vec<(usize, usize)> = Vec::new();
+            for &(a, b) in &spans {
+                let (a, b) = (a.max(ms), b.min(me));
+                if a >= b {
+                    continue;
+                }
+                match pieces.last_mut() {
+                    Some(last) if last.1 == a => last.1 = b,
+                    _ => pieces.push((a, b)),
+                }
+            }
+            pieces.iter().map(|&(a, b)| out[a..b].to_string()).collect()
+        })
+        .collect();
+    Ok((out, secrets, random))
 }
 
 /// Where a secret stands.
@@ -204,13 +246,22 @@ pub struct Instance {
     pub context: &'static str,
     pub channel: Channel,
     pub text: String,
-    pub secret: String,
+    pub secrets: Vec<String>,
+    /// The generated (random) pieces of the secrets: a leak shows as one of
+    /// them, or 8 characters of one, in what was stored.
+    pub random: Vec<String>,
 }
 
 fn env_name(vendor: &str) -> String {
     let mut n: String = vendor
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     n = n.trim_matches('_').to_string();
     if n.is_empty() || n.starts_with(|c: char| c.is_ascii_digit()) {
@@ -226,52 +277,176 @@ pub fn instances(formats: &[Format], seed: u64) -> Result<Vec<Instance>> {
     let mut out = Vec::new();
     for f in formats {
         let marked = f.template.contains("[[");
-        let mut add = |context: &'static str, channel: Channel, rng: &mut Rng, wrap: &dyn Fn(&str, &str) -> String| -> Result<()> {
-            let (text, secret) = expand(&f.template, rng)?;
+        let mut add = |context: &'static str,
+                       channel: Channel,
+                       rng: &mut Rng,
+                       wrap: &dyn Fn(&str) -> String|
+         -> Result<()> {
+            let (text, raw, pieces) = expand_marked(&f.template, rng)?;
+            let text = wrap(&text);
+            // The secret as this context wrote it (quoted, escaped,
+            // encoded): a leak of that form is a leak too.
+            let mut secrets: Vec<String> = Vec::new();
+            for s in &raw {
+                for form in [
+                    s.clone(),
+                    percent_encode(s),
+                    s.replace('\'', "''"),
+                    s.replace('\'', "'\\''"),
+                    s.replace('\\', "\\\\").replace('"', "\\\""),
+                ] {
+                    if (form == *s || text.contains(&form)) && !secrets.contains(&form) {
+                        secrets.push(form);
+                    }
+                }
+            }
             out.push(Instance {
                 family: f.family.clone(),
                 format: f.name.clone(),
                 context,
                 channel,
-                text: wrap(&text, &secret),
-                secret,
+                text,
+                secrets,
+                random: pieces.into_iter().flatten().collect(),
             });
             Ok(())
         };
         if marked {
-            // The template is the whole line as it appears: printed, and for
-            // commands and statements also typed.
-            add("as-is", if f.family == "prose" { Channel::Prose } else { Channel::Output }, &mut rng, &|t, _| t.to_string())?;
+            // The template is the whole line as it appears: printed (by a
+            // command that prints secrets, when it says so), and for commands
+            // and statements also typed.
+            let channel = match (f.family.as_str(), &f.prints) {
+                ("prose", _) => Channel::Prose,
+                (_, Some(_)) => Channel::SecretOutput,
+                _ => Channel::Output,
+            };
+            add("as-is", channel, &mut rng, &|t| t.to_string())?;
             if matches!(f.family.as_str(), "password-flag" | "sql" | "signed-url") {
-                add("typed", Channel::Command, &mut rng, &|t, _| t.to_string())?;
+                add("typed", Channel::Command, &mut rng, &|t| t.to_string())?;
             }
             if f.family == "prose" {
-                add("answer", Channel::Prose, &mut rng, &|t, _| format!("Rotated it. {t}"))?;
+                add("answer", Channel::Prose, &mut rng, &|t| {
+                    format!("Rotated it. {t}")
+                })?;
             }
             continue;
         }
         let name = env_name(&f.vendor);
-        let kind = if f.family == "named" && f.name.contains("password") { "PASSWORD" } else { "TOKEN" };
+        let kind = if f.family == "named" && f.name.contains("password") {
+            "PASSWORD"
+        } else {
+            "TOKEN"
+        };
         if f.bare {
-            add("bare", Channel::Output, &mut rng, &|t, _| t.to_string())?;
+            add("bare", Channel::Output, &mut rng, &|t| t.to_string())?;
             if f.prints.is_some() {
-                add("printed", Channel::SecretOutput, &mut rng, &|t, _| t.to_string())?;
+                add("printed", Channel::SecretOutput, &mut rng, &|t| {
+                    t.to_string()
+                })?;
             }
-            add("in-log", Channel::Output, &mut rng, &|t, _| {
-                format!("2026-11-29T10:15:02Z INFO client configured with credential {t} for upload")
+            add("in-log", Channel::Output, &mut rng, &|t| {
+                format!(
+                    "2026-11-29T10:15:02Z INFO client configured with credential {t} for upload"
+                )
             })?;
         }
-        add("env", Channel::Output, &mut rng, &|t, _| format!("{name}_{kind}={t}"))?;
-        add("export", Channel::Command, &mut rng, &|t, _| format!("export {name}_{kind}='{t}'"))?;
-        add("yaml", Channel::Output, &mut rng, &|t, _| format!("  {}_{}: {t}", name.to_ascii_lowercase(), kind.to_ascii_lowercase()))?;
-        add("json", Channel::Output, &mut rng, &|t, _| format!("{{\"{}_{}\": \"{t}\", \"region\": \"eu\"}}", name.to_ascii_lowercase(), kind.to_ascii_lowercase()))?;
-        add("header", Channel::Command, &mut rng, &|t, _| format!("curl -H 'Authorization: Bearer {t}' https://api.example.com/v1/me"))?;
-        add("flag", Channel::Command, &mut rng, &|t, _| format!("deploy-tool --{}-{} '{t}' --region eu", name.to_ascii_lowercase().replace('_', "-"), kind.to_ascii_lowercase()))?;
-        add("url", Channel::Output, &mut rng, &|t, _| format!("https://ci-bot:{t}@git.example.com/ops/infra.git"))?;
-        add("multiline", Channel::Output, &mut rng, &|t, _| format!("{}_{}: >-\n  {t}\nregion: eu", name.to_ascii_lowercase(), kind.to_ascii_lowercase()))?;
-        add("note", Channel::Prose, &mut rng, &|t, _| format!("the new {} {} is {t}", f.vendor, kind.to_ascii_lowercase()))?;
+        // Each context writes the value as that format would: quoted where
+        // it has spaces or quotes, percent-encoded in a URL.
+        let lname = format!(
+            "{}_{}",
+            name.to_ascii_lowercase(),
+            kind.to_ascii_lowercase()
+        );
+        add("env", Channel::Output, &mut rng, &|t| {
+            format!("{name}_{kind}={}", env_quote(t))
+        })?;
+        add("export", Channel::Command, &mut rng, &|t| {
+            format!("export {name}_{kind}={}", shell_quote(t))
+        })?;
+        add("yaml", Channel::Output, &mut rng, &|t| {
+            format!("  {lname}: {}", yaml_quote(t))
+        })?;
+        add("json", Channel::Output, &mut rng, &|t| {
+            format!(
+                "{{\"{lname}\": \"{}\", \"region\": \"eu\"}}",
+                t.replace('\\', "\\\\").replace('"', "\\\"")
+            )
+        })?;
+        add("flag", Channel::Command, &mut rng, &|t| {
+            format!(
+                "deploy-tool --{} {} --region eu",
+                lname.replace('_', "-"),
+                shell_quote(t)
+            )
+        })?;
+        add("url", Channel::Output, &mut rng, &|t| {
+            format!(
+                "https://ci-bot:{}@git.example.com/ops/infra.git",
+                percent_encode(t)
+            )
+        })?;
+        add("multiline", Channel::Output, &mut rng, &|t| {
+            format!("{lname}: >-\n  {t}\nregion: eu")
+        })?;
+        // A bearer token has no spaces or quotes; a passphrase is not one.
+        let sample = expand(&f.template, &mut Rng::new(7))?.0;
+        if !sample.contains([' ', '\'', '"']) {
+            add("header", Channel::Command, &mut rng, &|t| {
+                format!("curl -H 'Authorization: Bearer {t}' https://api.example.com/v1/me")
+            })?;
+        }
+        add("note", Channel::Prose, &mut rng, &|t| {
+            format!("the new {} {} is {t}", f.vendor, kind.to_ascii_lowercase())
+        })?;
     }
     Ok(out)
+}
+
+/// A value as a `.env` line holds it: bare when it can be, else in double
+/// quotes with `\` and `"` escaped.
+fn env_quote(v: &str) -> String {
+    if v.chars()
+        .all(|c| c.is_ascii_graphic() && !"\"'\\#$`".contains(c))
+    {
+        v.to_string()
+    } else {
+        format!(
+            "\"{}\"",
+            v.replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('$', "\\$")
+                .replace('`', "\\`")
+        )
+    }
+}
+
+/// A value as a shell word: in single quotes, a quote written `'\''`.
+fn shell_quote(v: &str) -> String {
+    format!("'{}'", v.replace('\'', "'\\''"))
+}
+
+/// A YAML scalar: plain when safe, else single-quoted (`''` for a quote).
+fn yaml_quote(v: &str) -> String {
+    if v.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_-./+=".contains(c))
+    {
+        v.to_string()
+    } else {
+        format!("'{}'", v.replace('\'', "''"))
+    }
+}
+
+/// RFC 3986: unreserved characters stay, the rest are %XX.
+fn percent_encode(v: &str) -> String {
+    let mut out = String::new();
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// How a redactor did on the corpus.
@@ -302,13 +477,40 @@ impl Scores {
     }
 }
 
-/// Whether `stored` still holds `secret`, or 8 characters of it in a row.
-pub fn leaks(stored: &str, secret: &str) -> bool {
-    if stored.contains(secret) {
-        return true;
+/// How many characters of a secret in a row count as a leak: enough that a
+/// random match in megabytes of stored hex (the journal's hash chain) is
+/// practically impossible (16^10), few enough to catch a cut-off value.
+pub const LEAK_RUN: usize = 10;
+
+/// Everything tacit stored, indexed by its pieces of [`LEAK_RUN`] bytes, so
+/// that thousands of secrets can be looked for in megabytes quickly.
+pub struct Stored {
+    text: String,
+    pieces: std::collections::HashSet<[u8; LEAK_RUN]>,
+}
+
+impl Stored {
+    pub fn new(text: String) -> Stored {
+        let pieces = text
+            .as_bytes()
+            .windows(LEAK_RUN)
+            .map(|w| w.try_into().expect("LEAK_RUN bytes"))
+            .collect();
+        Stored { text, pieces }
     }
-    let b = secret.as_bytes();
-    b.len() >= 12 && b.windows(8).any(|w| stored.as_bytes().windows(8).any(|s| s == w))
+
+    /// Whether an instance's secret is in this text: whole (in any of the
+    /// forms its context wrote it), or [`LEAK_RUN`] generated characters in
+    /// a row.
+    pub fn holds(&self, i: &Instance) -> bool {
+        i.secrets.iter().any(|s| self.text.contains(s.as_str()))
+            || i.random.iter().any(|p| {
+                p.as_bytes().windows(LEAK_RUN).any(|w| {
+                    let key: [u8; LEAK_RUN] = w.try_into().expect("LEAK_RUN bytes");
+                    self.pieces.contains(&key)
+                })
+            })
+    }
 }
 
 /// Runs `redact(channel, text)` over every instance and look-alike.
@@ -320,8 +522,11 @@ pub fn score(
     let mut s = Scores::default();
     for i in instances {
         let out = redact(i.channel, &i.text);
-        let caught = !leaks(&out, &i.secret);
-        for (map, key) in [(&mut s.families, &i.family), (&mut s.contexts, &i.context.to_string())] {
+        let caught = !Stored::new(out.clone()).holds(i);
+        for (map, key) in [
+            (&mut s.families, &i.family),
+            (&mut s.contexts, &i.context.to_string()),
+        ] {
             let e = map.entry(key.clone()).or_insert((0, 0));
             e.1 += 1;
             if caught {
@@ -329,7 +534,8 @@ pub fn score(
             }
         }
         if !caught {
-            s.missed.push((i.format.clone(), i.context.to_string(), out));
+            s.missed
+                .push((i.format.clone(), i.context.to_string(), out));
         }
     }
     s.lookalikes_total = lookalikes.len();

@@ -165,40 +165,69 @@ impl Rule {
             );
             return;
         }
-        for caps in self.regex.captures_iter(text) {
-            let Some(m) = self
+        // Matches are searched from a cursor rather than one after the
+        // other: a value that was not a secret, or was cut short, may hold
+        // the next `name=value` (`KeyName=x;Key=secret`), so the search goes
+        // on from where the value began, or from where it was cut.
+        let mut at = 0;
+        while at <= text.len() {
+            let Some(caps) = self.regex.captures_at(text, at) else {
+                break;
+            };
+            let whole = caps.get(0).map_or(at..at, |m| m.range());
+            let value_start = self
                 .secret_groups
                 .iter()
-                .find_map(|&g| caps.get(g))
-                .or_else(|| caps.get(0))
-            else {
-                continue;
-            };
-            if m.is_empty() {
-                continue;
-            }
+                .filter_map(|&g| caps.get(g))
+                .map(|m| m.start())
+                .min()
+                .unwrap_or(whole.end);
+            at = whole.end.max(whole.start + 1);
             let kind: &str = match &self.kind {
                 Kind::Fixed(k) => k,
                 Kind::ByName(classify) => {
                     match caps.name("name").and_then(|n| classify(n.as_str())) {
                         Some(k) => k,
-                        None => continue,
+                        None => {
+                            at = value_start.max(whole.start + 1);
+                            continue;
+                        }
                     }
                 }
             };
-            if let Some(accept) = self.accept
-                && !accept(&caps, m.as_str(), text)
-            {
-                continue;
+            // Every secret group that took part (`ssh-keygen -P old -N
+            // new` has two), or the whole match.
+            let mut groups: Vec<regex::Match<'_>> = self
+                .secret_groups
+                .iter()
+                .filter_map(|&g| caps.get(g))
+                .collect();
+            if self.secret_groups.is_empty() {
+                groups.extend(caps.get(0));
             }
-            let mut range = m.range();
-            if let Some(trim) = self.trim {
-                range.end = range.start + trim(&caps, m.as_str());
-                if range.is_empty() {
+            for m in groups {
+                if m.is_empty() {
                     continue;
                 }
+                // Where the value really ends first, then whether it is one.
+                let mut range = m.range();
+                if let Some(trim) = self.trim {
+                    range.end = range.start + trim(&caps, m.as_str());
+                    if range.end < m.end() {
+                        at = at.min(range.end.max(whole.start + 1));
+                    }
+                    if range.is_empty() {
+                        continue;
+                    }
+                }
+                if let Some(accept) = self.accept
+                    && !accept(&caps, &text[range.clone()], text)
+                {
+                    at = at.min(value_start.max(whole.start + 1));
+                    continue;
+                }
+                out.push(Span { range, rule, kind });
             }
-            out.push(Span { range, rule, kind });
         }
     }
 }

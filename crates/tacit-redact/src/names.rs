@@ -119,6 +119,8 @@ const KEY_COMPOUND_PREFIXES: &[&str] = &[
 /// into an identifier that is not secret (`Idempotency-Key`, an S3 object
 /// key, a host key).
 const KEY_NOT_SECRET: &[&str] = &[
+    "websocket",
+    "socket",
     "idempotency",
     "dedup",
     "dedupe",
@@ -245,6 +247,10 @@ pub(crate) fn classify_assignment(name: &str) -> Option<&'static str> {
     }
     let ws = words(name);
     let last = ws.last()?;
+    // Vault AppRole's `secret_id` is the secret half of a login.
+    if ws.len() >= 2 && ws[ws.len() - 2] == "secret" && last == "id" {
+        return Some("secret");
+    }
     if NON_SECRET_LAST.contains(&last.as_str()) {
         return None;
     }
@@ -475,6 +481,43 @@ pub(crate) fn names_a_file(v: &str) -> bool {
     ext_file || path
 }
 
+/// Code and configuration that point at a secret instead of holding it:
+/// `os.environ['X']`, `process.env.X`, `getpass(…)`, Terraform's
+/// `random_password.db.result`, `(sensitive value)`, and ciphertext
+/// (`ENC[AES256_GCM,…]`, `$ANSIBLE_VAULT`, `vault:v1:`).
+pub(crate) fn is_reference(v: &str) -> bool {
+    // Each part a word (`db_password`, `result`, `v2`): letters and
+    // underscores, digits only at its end. A token's parts mix them.
+    let dotted = v.split('.').count() >= 2
+        && v.split('.').all(|p| {
+            let word = p.trim_end_matches(|c: char| c.is_ascii_digit());
+            !word.is_empty()
+                && word.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                && word.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        });
+    let call = v.contains('(')
+        && v.split('(').next().is_some_and(|f| {
+            !f.is_empty()
+                && f.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        });
+    dotted
+        || call
+        || v.starts_with('(')
+        || v.starts_with("os.environ")
+        || v.starts_with("process.env")
+        || v.starts_with("ENC[")
+        || v.starts_with("$ANSIBLE_VAULT")
+        || v.starts_with("vault:v")
+        || v.starts_with("!vault")
+}
+
+/// A value already masked for display: `gho_********`, `sk-…abcd`.
+pub(crate) fn is_masked(v: &str) -> bool {
+    let masked = v.chars().filter(|c| matches!(c, '*' | '•' | '…')).count();
+    masked >= 4 && masked * 2 >= v.chars().count()
+}
+
 /// Whether `v`, given as the value of `name`, is a secret rather than a
 /// type, a placeholder, a file, a sentence, or (for keys and tokens) a plain
 /// word that names something.
@@ -502,7 +545,7 @@ pub(crate) fn plausible_secret(name: &str, v: &str) -> bool {
     {
         return false;
     }
-    if names_a_file(v) {
+    if names_a_file(v) || is_reference(v) || is_masked(v) {
         return false;
     }
     // A message, not a passphrase: "password updated successfully".
@@ -556,7 +599,6 @@ pub(crate) fn plausible_value(v: &str) -> bool {
     if v.is_empty()
         || v.starts_with('$')
         || v.starts_with('=')
-        || v.starts_with('/')
         || v.starts_with("./")
         || v.starts_with("../")
         || v.starts_with("~/")
@@ -632,19 +674,29 @@ mod tests {
     }
 
     #[test]
+    fn judges_values_with_their_names() {
+        // A path is a file, a base64 value starting with '/' is not.
+        assert!(!plausible_secret("DB_KEY", "/etc/key"));
+        assert!(plausible_secret(
+            "DB_KEY",
+            "/CwJDOJhwhacRVVKusidRPI/oNRhOZ4JLX1ViokBnjn="
+        ));
+        assert!(!plausible_secret(
+            "master_password",
+            "random_password.db.result"
+        ));
+        assert!(plausible_secret(
+            "KUBERNETES_TOKEN",
+            "v4arhf.q4tkp1sazolwa6uj"
+        ));
+        assert_eq!(classify_assignment("secret_id"), Some("secret"));
+    }
+
+    #[test]
     fn judges_values() {
         assert!(plausible_value("hunter2"));
         assert!(plausible_value("1234"));
-        for not in [
-            "",
-            "$TOKEN",
-            "${X}",
-            "/etc/key",
-            "~/.ssh/id",
-            "%PASS%",
-            "true",
-            "***",
-        ] {
+        for not in ["", "$TOKEN", "${X}", "~/.ssh/id", "%PASS%", "true", "***"] {
             assert!(!plausible_value(not), "{not}");
         }
     }

@@ -42,7 +42,8 @@ fn bare_value_end(c: &Captures<'_>, s: &str) -> usize {
     }
     let b = s.as_bytes();
     let mut end = s.len();
-    for (i, _) in s.match_indices('&') {
+    // `&next=` in a URL, `;Next=` in a connection string.
+    for (i, _) in s.match_indices(['&', ';']) {
         let rest = &s[i + 1..];
         let name_len = rest
             .bytes()
@@ -91,14 +92,20 @@ fn auth_value(c: &Captures<'_>, s: &str, _: &str) -> bool {
         // A bare "Bearer word" in prose is not a token; real ones have digits.
         return s.bytes().any(|b| b.is_ascii_digit());
     }
-    !matches!(
-        s.to_ascii_lowercase().as_str(),
-        "bearer" | "basic" | "token" | "digest" | "apikey"
-    )
+    !s.starts_with('$')
+        && !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "bearer" | "basic" | "token" | "digest" | "apikey"
+        )
 }
 
 fn not_reference(_: &Captures<'_>, s: &str, _: &str) -> bool {
     !s.is_empty() && !s.starts_with('$')
+}
+
+/// Signatures and credentials are long; `signature=valid` is not one.
+fn long_value(_: &Captures<'_>, s: &str, _: &str) -> bool {
+    s.len() >= 16
 }
 
 /// The whole match is random-looking: upper, lower and digits.
@@ -164,10 +171,80 @@ fn positional_secret(c: &Captures<'_>, s: &str, h: &str) -> bool {
     !s.starts_with('-') && !s.contains('=') && not_reference(c, s, h)
 }
 
+/// `password VALUE` in a configuration file, not in a sentence ("password
+/// required"): the value looks like one.
+fn config_directive(_: &Captures<'_>, s: &str, _: &str) -> bool {
+    plausible_secret("password", s) && s.len() >= 6
+}
+
+/// A base64 value that decodes to text holding a secret (a connection URL
+/// with a password, a docker `auth`): redacted whole.
+fn decodes_to_secret(s: &str) -> bool {
+    thread_local! {
+        static DEPTH: std::cell::Cell<u8> = const { std::cell::Cell::new(0) };
+    }
+    if s.len() < 24 || DEPTH.with(|d| d.get()) > 1 {
+        return false;
+    }
+    let Some(bytes) = base64_decode(s) else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    // Mostly text: not a key's random bytes.
+    let printable = text
+        .chars()
+        .filter(|c| !c.is_control() && *c != '\u{fffd}')
+        .count();
+    if printable * 2 < text.chars().count() {
+        return false;
+    }
+    DEPTH.with(|d| d.set(d.get() + 1));
+    let found = crate::Redactor::builtin()
+        .redact(&text)
+        .contains(crate::MARKER_PREFIX);
+    DEPTH.with(|d| d.set(d.get() - 1));
+    found
+}
+
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let s = s.trim_end_matches('=');
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
 /// A base64 value under `data:` or `stringData:` of a Kubernetes Secret:
 /// the nearest less-indented line above it opens that block, and the text
 /// is a Secret.
-fn under_secret_data(c: &Captures<'_>, _: &str, haystack: &str) -> bool {
+fn under_secret_data(c: &Captures<'_>, s: &str, haystack: &str) -> bool {
+    // Docker registry credentials, whatever the document around them.
+    let line = c.get(0).map_or("", |m| m.as_str()).trim_start();
+    if line.starts_with(".dockerconfigjson")
+        || line.starts_with(".dockercfg")
+        || line.starts_with("\".dockerconfigjson")
+        || line.starts_with("\".dockercfg")
+    {
+        return true;
+    }
+    if decodes_to_secret(s) {
+        return true;
+    }
     let lower = haystack.to_ascii_lowercase();
     let is_secret = lower.contains("kind: secret")
         || lower.contains("\"kind\": \"secret\"")
@@ -219,9 +296,46 @@ fn assignment_value(c: &Captures<'_>, s: &str, _: &str) -> bool {
     plausible_secret(name_of(c), s)
 }
 
+/// A bare value in parentheses or a sentence: the `)` that closes them,
+/// and a trailing comma or full stop, are not part of it.
+fn closing_punct(c: &Captures<'_>, s: &str) -> usize {
+    if c.name("secret3").is_none() {
+        return s.len();
+    }
+    let mut t = s.trim_end();
+    loop {
+        let before = t.len();
+        if t.ends_with(')') && t.matches('(').count() < t.matches(')').count() {
+            t = &t[..t.len() - 1];
+        }
+        t = t.trim_end_matches([',', ';', '.']);
+        if t.len() == before {
+            return t.len();
+        }
+    }
+}
+
 /// `read -rsp "Password: " PASS`: a name inside a string that closes right
-/// after its colon is a prompt or a label, not `name: value`.
+/// after its colon is a prompt or a label, not `name: value`. `Public key:`
+/// and `Host key:` describe a key that is not secret.
 fn not_a_label(c: &Captures<'_>, s: &str, haystack: &str) -> bool {
+    if let Some(n) = c.name("name") {
+        let line_start = haystack[..n.start()].rfind('\n').map_or(0, |i| i + 1);
+        let before = haystack[line_start..n.start()].trim_end();
+        let prev = before
+            .rsplit(|ch: char| !ch.is_ascii_alphanumeric())
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if before.len() < n.start() - line_start
+            && matches!(
+                prev.as_str(),
+                "public" | "host" | "known" | "fingerprint" | "using"
+            )
+        {
+            return false;
+        }
+    }
     if let Some(n) = c.name("name")
         && haystack[n.end()..].starts_with(':')
     {
@@ -250,7 +364,8 @@ macro_rules! quoted_or_bare {
     ($bare:literal) => {
         concat!(
             r#"(?:"(?P<secret>(?:[^"\\\r\n]|\\.)*)(?:"|\r|$)"#,
-            r#"|'(?P<secret2>[^'\r\n]*)(?:'|\r|$)"#,
+            // `'…'\''…'` (a shell's quote in quotes) and `'…''…'` (YAML's).
+            r#"|'(?P<secret2>(?:[^'\r\n]|'\\''|'')*)(?:'|\r|$)"#,
             r#"|(?P<secret3>"#,
             $bare,
             r#"))"#
@@ -288,7 +403,57 @@ pub(crate) fn prose_specs() -> Vec<Spec> {
             accept: Some(prose_secret),
             trim: Some(prose_end),
         },
+        Spec {
+            // "db creds are app / X", "log in with admin and X", "vpn psk is
+            // X": a login given in words.
+            kind: Fixed("password"),
+            pattern: concat!(
+                r"(?i)(?-u:\b)creds?(?:entials)?[ \t]+(?:are|is|:)[ \t]+\S+[ \t]*/[ \t]*(?P<secret>\S+)",
+                r"|(?i)(?-u:\b)log[ \t]*in[ \t]+(?:with|as)[ \t]+\S+[ \t]+(?:and|/|with(?:[ \t]+password)?)[ \t]+(?P<secret2>\S+)",
+                r"|(?i)(?-u:\b)(?:psk|pre-shared[ \t]+key|shared[ \t]+secret)[ \t]+(?:is|was|=|:)[ \t]+(?P<secret3>\S+)"
+            ),
+            keywords: &["cred", "log", "psk", "pre-shared", "shared secret"],
+            accept: Some(prose_secret),
+            trim: Some(prose_end),
+        },
+        Spec {
+            // "use passphrase correct horse battery staple to unlock",
+            // "the new root password is <anything to the end of the
+            // sentence>": when a sentence says it is giving a new secret, all
+            // of what it gives goes, words and spaces included.
+            kind: Fixed("password"),
+            pattern: concat!(
+                r"(?i)(?-u:\b)(?:use|with|enter)[ \t]+(?:the[ \t]+)?passphrase[ \t]+(?P<secret>[^\r\n]+?)",
+                r"[ \t]*(?:$|[.;,]|[ \t]+(?:to|for|when|then|and|on|in)[ \t])",
+                r"|(?i)(?-u:\b)(?:new|temporary|temp|initial|current|default)[ \t]+(?:[A-Za-z0-9_-]+[ \t]+){0,3}?",
+                r"(?:password|passphrase|passcode|token|pin|psk|secret)[ \t]+(?:is|was|=|:)[ \t]+",
+                r"(?P<secret2>[^\r\n]+?)[ \t]*(?:$|[.;,][ \t]|[.;,]$|[ \t]+(?:for|until|and|but|so|because)[ \t])"
+            ),
+            keywords: &[
+                "passphrase",
+                "new",
+                "temporary",
+                "temp",
+                "initial",
+                "current",
+                "default",
+            ],
+            accept: Some(prose_phrase),
+            trim: None,
+        },
     ]
+}
+
+/// A secret given as a phrase: not one common word ("is now set").
+fn prose_phrase(_: &Captures<'_>, s: &str, _: &str) -> bool {
+    let first = s
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    !s.trim().is_empty()
+        && !PROSE_NOT_SECRET.contains(&first.trim_end_matches(['.', ',']))
+        && s.len() >= 4
 }
 
 /// Words that follow "password is" in a sentence without being one.
@@ -475,6 +640,285 @@ pub(crate) fn specs() -> Vec<Spec> {
             trim: None,
         },
         Spec {
+            // Vendors' self-identifying token formats (gitleaks' and
+            // trufflehog's catalogues, vendors' docs): each begins with its
+            // vendor's prefix.
+            kind: Fixed("vendor-token"),
+            pattern: concat!(
+                r"(?-u:\b)(?:IQoJb3JpZ2luX2Vj[A-Za-z0-9+/]{100,}={0,2}",
+                r"|bedrock-api-key-[A-Za-z0-9+/=]{40,}",
+                r"|1//0[A-Za-z0-9_-]{40,}",
+                r"|api_org_[A-Za-z]{30,}",
+                r"|gsk_[A-Za-z0-9]{40,}",
+                r"|sk-or-v1-[a-f0-9]{64}",
+                r"|xai-[A-Za-z0-9]{70,}",
+                r"|r8_[A-Za-z0-9]{37}",
+                r"|pplx-[A-Za-z0-9]{40,}",
+                r"|sk-[a-f0-9]{32}(?-u:\b)",
+                r"|sk_[a-f0-9]{48}(?-u:\b)",
+                r"|lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}",
+                r"|pcsk_[A-Za-z0-9]{5,}_[A-Za-z0-9]{50,}",
+                r"|nvapi-[A-Za-z0-9_-]{60,}",
+                r"|sgp_(?:[a-f0-9]{16}_)?[a-f0-9]{40}",
+                r"|slk_[a-f0-9]{64}",
+                r"|key-[a-f0-9]{32}(?-u:\b)",
+                r"|AT(?:ATT3|CTT3)[A-Za-z0-9_=-]{100,}",
+                r"|ATBB[A-Za-z0-9]{28,}",
+                r"|lin_(?:api|oauth)_[A-Za-z0-9]{40,}",
+                r"|secret_[A-Za-z0-9]{43}(?-u:\b)",
+                r"|ntn_[A-Za-z0-9]{40,}",
+                r"|PMAK-[a-f0-9]{24}-[a-f0-9]{34}",
+                r"|figd_[A-Za-z0-9_-]{40,}",
+                r"|pat[A-Za-z0-9]{14}\.[a-f0-9]{64}",
+                r"|CFPAT-[A-Za-z0-9_-]{43}",
+                r"|pat-(?:na|eu)\d-[a-f0-9-]{36}",
+                r"|tfp_[A-Za-z0-9_-]{50,}",
+                r"|rdme_[a-z0-9]{70}",
+                r"|1000\.[a-f0-9]{32}\.[a-f0-9]{32}",
+                r"|glc_[A-Za-z0-9+/]{50,}={0,2}",
+                r"|glsa_[A-Za-z0-9]{32}_[a-f0-9]{8}",
+                r"|eyJrIjoi[A-Za-z0-9+/]{50,}={0,2}",
+                r"|NRAK-[A-Z0-9]{27}",
+                r"|NRII-[A-Za-z0-9_-]{32}",
+                r"|sntry[su]_[A-Za-z0-9+/=_]{60,}",
+                r"|dt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}",
+                r"|phx_[A-Za-z0-9]{43}",
+                r"|dapi[a-f0-9]{32}(?:-\d)?",
+                r"|dose[A-Za-z0-9]{32}",
+                r"|tskey-(?:auth|api|client|scim|webhook)-[A-Za-z0-9]{8,}-[A-Za-z0-9]{20,}",
+                r"|sbp_[a-f0-9]{40}",
+                r"|sb_secret_[A-Za-z0-9_-]{20,}",
+                r"|fo1_[A-Za-z0-9_-]{43}",
+                r"|fm2_[A-Za-z0-9+/]{100,}={0,2}",
+                r"|ops_eyJ[A-Za-z0-9+/]{100,}={0,2}",
+                r"|A3-[A-Z0-9]{6}-[A-Z0-9]{6}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}",
+                r"|dp\.(?:pt|st|sa|ct|scim|audit)\.(?:[a-z0-9]+\.)?[A-Za-z0-9]{40,}",
+                r"|vc[pika]_[A-Za-z0-9_-]{50,}",
+                r"|cf(?:ut|at|k)_[A-Za-z0-9]{40,}",
+                r"|v1\.0-[a-f0-9]{24}-[a-f0-9]{146}",
+                r"|pscale_(?:tkn|pw|oauth)_[A-Za-z0-9_=.-]{32,}",
+                r"|tk-us-[A-Za-z0-9_-]{48}",
+                r"|pnu_[A-Za-z0-9]{36}",
+                r"|dnkey-[A-Za-z0-9_-]{26}-[A-Za-z0-9_-]{52}",
+                r"|pat\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}",
+                r"|sha256~[A-Za-z0-9_-]{43}",
+                r"|API-[A-Z0-9]{26}(?-u:\b)",
+                r"|ico-[A-Za-z0-9]{32}",
+                r"|pypi-AgENdGVzdC5weXBpLm9yZw[A-Za-z0-9_-]{50,}",
+                r"|rubygems_[a-f0-9]{48}",
+                r"|oy2[a-z0-9]{43}",
+                r"|CLOJARS_[a-z0-9]{60}",
+                r"|dckr_oat_[A-Za-z0-9_-]{32}",
+                r"|SWMTKN-1-[a-z0-9]{50}-[a-z0-9]{25}",
+                r"|SWMKEY-1-[A-Za-z0-9+/]{43}",
+                r"|CCIPAT_[A-Za-z0-9]{22}_[a-f0-9]{40}",
+                r"|bkua_[a-z0-9]{40}",
+                r"|sq[upa]_[a-f0-9]{40}",
+                r"|AKCp[A-Za-z0-9]{69}",
+                r"|cmVmdGtu[A-Za-z0-9]{56}",
+                r"|sc_[a-z0-9]{12}\.[a-z0-9]{5}\.acc_[a-z0-9]{16}\.[A-Za-z0-9_-]{40,}",
+                r"|AC[a-f0-9]{32}(?-u:\b)",
+                r"|xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}",
+                r"|EAAA[A-Za-z0-9_-]{60}",
+                r"|sq0(?:atp|csp)-[A-Za-z0-9_-]{22,43}",
+                r"|access_token\$production\$[a-z0-9]{16}\$[a-f0-9]{32}",
+                r"|access-(?:production|sandbox)-[a-f0-9-]{36}",
+                r"|FLWSECK(?:_TEST)?-[a-f0-9]{32}-X",
+                r"|shippo_(?:live|test)_[a-f0-9]{40}",
+                r"|EZAK[A-Za-z0-9]{54}",
+                r"|duffel_(?:live|test)_[A-Za-z0-9_-]{43}",
+                r"|rh-api-[a-f0-9-]{36}",
+                r"|LTAI[A-Za-z0-9]{20}",
+                r"|AKID[A-Za-z0-9]{32}",
+                r"|AQVN[A-Za-z0-9_-]{35,38}",
+                r"|sk\.eyJ1Ijoi[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}",
+                r"|A{22}[A-Za-z0-9%]{80,}",
+                r"|EAA[A-Za-z0-9]{100,}",
+                r"|(?:api|sdk)-[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}",
+                r"|p8e-[A-Za-z0-9]{32}",
+                r"|aio_[A-Za-z0-9]{28}",
+                r"|apify_api_[A-Za-z0-9]{36}",
+                r"|fio-u-[A-Za-z0-9_-]{64}",
+                r"|s-s4t2ud-[a-f0-9]{64}",
+                r"|sm_pat_[A-Za-z0-9]{16}",
+                r"|BBFF-[A-Za-z0-9]{30}",
+                r"|NF-[A-Za-z0-9]{32}",
+                r"|ya29\.[A-Za-z0-9._-]{20,}",
+                r")"
+            ),
+            keywords: &[
+                "iqojb3jpz2lux2vj",
+                "bedrock-api-key-",
+                "1//0",
+                "sk-",
+                "sk_",
+                "api_org_",
+                "gsk_",
+                "xai-",
+                "r8_",
+                "pplx-",
+                "lsv2_",
+                "pcsk_",
+                "nvapi-",
+                "sgp_",
+                "slk_",
+                "key-",
+                "atatt3",
+                "atctt3",
+                "atbb",
+                "lin_",
+                "secret_",
+                "ntn_",
+                "pmak-",
+                "figd_",
+                "pat",
+                "cfpat-",
+                "tfp_",
+                "rdme_",
+                "1000.",
+                "glc_",
+                "glsa_",
+                "eyjrijoi",
+                "nrak-",
+                "nrii-",
+                "sntry",
+                "dt0c01.",
+                "phx_",
+                "dapi",
+                "dose",
+                "tskey-",
+                "sbp_",
+                "sb_secret_",
+                "fo1_",
+                "fm2_",
+                "ops_eyj",
+                "a3-",
+                "dp.",
+                "vcp_",
+                "vci_",
+                "vck_",
+                "vca_",
+                "cfut_",
+                "cfat_",
+                "cfk_",
+                "v1.0-",
+                "pscale_",
+                "tk-us-",
+                "pnu_",
+                "dnkey-",
+                "sha256~",
+                "api-",
+                "ico-",
+                "pypi-",
+                "rubygems_",
+                "oy2",
+                "clojars_",
+                "dckr_oat_",
+                "swmtkn-",
+                "swmkey-",
+                "ccipat_",
+                "bkua_",
+                "squ_",
+                "sqp_",
+                "sqa_",
+                "akcp",
+                "cmvmdgtu",
+                "sc_",
+                "ac",
+                "xkeysib-",
+                "eaa",
+                "sq0",
+                "access_token$",
+                "access-",
+                "flwseck",
+                "shippo_",
+                "ezak",
+                "duffel_",
+                "rh-api-",
+                "ltai",
+                "akid",
+                "aqvn",
+                "aaaaaaaaaaaaaaaaaaaaaa",
+                "sdk-",
+                "p8e-",
+                "aio_",
+                "apify_api_",
+                "fio-u-",
+                "s-s4t2ud-",
+                "sm_pat_",
+                "bbff-",
+                "nf-",
+                "ya29.",
+                "sk.eyj1",
+            ],
+            accept: None,
+            trim: None,
+        },
+        Spec {
+            // Formats known by a signature inside the value, not a prefix:
+            // Azure's identifiable keys, New Relic license keys, Terraform
+            // Cloud, Mailchimp, Telegram and Discord bots, Firebase, Azure
+            // AD secrets and DevOps tokens, Salesforce, MaxMind.
+            kind: Fixed("vendor-token"),
+            pattern: concat!(
+                r"(?:[A-Za-z0-9+/]{76}\+ASt[A-Za-z0-9+/]{5}Q==",
+                r"|[A-Za-z0-9+/]{76}ACDb[A-Za-z0-9+/]{5}w==",
+                r"|[A-Za-z0-9_-]{44}AzFu[A-Za-z0-9_-]{5}A==",
+                r"|(?-u:\b)[A-Za-z0-9]{42}AzSe[A-D][A-Za-z0-9]{5}(?-u:\b)",
+                r"|[A-Za-z0-9+/]{33}\+ASb[A-Za-z0-9+/]{6}=",
+                r"|[A-Za-z0-9+/]{33}\+AEh[A-Za-z0-9+/]{6}=",
+                r"|[A-Za-z0-9+/]{33}AzCa[A-Za-z0-9+/]{6}=",
+                r"|[A-Za-z0-9+/]{42}\+ACR[A-Za-z0-9+/]{6}",
+                r"|[A-Za-z0-9+/]{76}APIM[A-Za-z0-9+/]{5}[AQgw]==",
+                r"|(?-u:\b)[a-f0-9]{36}NRAL(?-u:\b)",
+                r"|(?-u:\b)[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,}",
+                r"|(?-u:\b)[a-f0-9]{32}-us\d{1,2}(?-u:\b)",
+                r"|(?-u:\b)\d{8,10}:AA[A-Za-z0-9_-]{33}(?-u:\b)",
+                r"|(?-u:\b)M[TNzj][A-Za-z0-9]{22,26}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40}",
+                r"|(?-u:\b)AAAA[A-Za-z0-9_-]{7}:APA91b[A-Za-z0-9_-]{100,}",
+                r"|(?-u:\b)[A-Za-z0-9_~.]{3}8Q~[A-Za-z0-9_~.-]{31,34}",
+                r"|(?-u:\b)[A-Za-z0-9]{52}JQQJ9[A-Za-z0-9]{19}AZDO[A-Za-z0-9]{4}",
+                r"|(?-u:\b)00D[A-Za-z0-9]{12,15}![A-Za-z0-9.]{80,}",
+                r"|(?-u:\b)[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk(?-u:\b)",
+                r"|(?-u:\b)[12]/\d{16}/\d{16}:[a-f0-9]{32}(?-u:\b)",
+                r")"
+            ),
+            keywords: &[
+                "+ast",
+                "acdb",
+                "azfu",
+                "azse",
+                "+asb",
+                "+aeh",
+                "azca",
+                "+acr",
+                "apim",
+                "nral",
+                ".atlasv1.",
+                "-us",
+                ":aa",
+                "m",
+                ":apa91b",
+                "8q~",
+                "jqqj9",
+                "00d",
+                "_mmk",
+                "1/",
+                "2/",
+            ],
+            accept: None,
+            trim: None,
+        },
+        Spec {
+            // ClickHouse Cloud secrets: `4b1d` and 38 mixed characters (a
+            // sha256 that happens to start with 4b1d is all lowercase hex).
+            kind: Fixed("vendor-token"),
+            pattern: r"(?-u:\b)4b1d[A-Za-z0-9]{38}(?-u:\b)",
+            keywords: &["4b1d"],
+            accept: Some(random_whole),
+            trim: None,
+        },
+        Spec {
             // More vendors' self-identifying prefixes, bare as their CLIs
             // print them.
             kind: Fixed("vendor-token"),
@@ -611,7 +1055,7 @@ pub(crate) fn specs() -> Vec<Spec> {
             pattern: concat!(
                 r#"(?i)(?:(?-u:\b)(?:proxy-)?authorization["']?[ \t]*[:=][ \t]*["']?"#,
                 r"(?:(?:bearer|basic|token|bot|digest|apikey)[ \t]+)?",
-                r"(?P<secret>[A-Za-z0-9._~+/=-]{6,})",
+                r#"(?P<secret>[^\s"'`]{6,})"#,
                 r"|(?-u:\b)bearer[ \t]+(?P<secret2>[A-Za-z0-9._~+/-]{16,}=*))"
             ),
             keywords: &["authorization", "bearer"],
@@ -641,6 +1085,83 @@ pub(crate) fn specs() -> Vec<Spec> {
             ),
             keywords: &["password", "identified"],
             accept: Some(sql_password),
+            trim: None,
+        },
+        Spec {
+            // More SQL and shells: `IDENTIFIED WITH plugin BY '…'` (MySQL,
+            // ClickHouse), MongoDB's `db.changeUserPassword("u", "…")`.
+            kind: Fixed("password"),
+            pattern: concat!(
+                r#"(?i)(?-u:\b)identified[ \t]+with[ \t]+\S+[ \t]+(?:by|as)[ \t]+"#,
+                r#"(?:'(?P<secret>(?:[^'\\\r\n]|\\.|'')*)'|"(?P<secret2>[^"\r\n]*)")"#,
+                r#"|(?-u:\b)changeUserPassword\([ \t]*["'][^"']*["'][ \t]*,[ \t]*["'](?P<secret3>[^"'\r\n]+)["']"#
+            ),
+            keywords: &["identified", "changeuserpassword"],
+            accept: None,
+            trim: None,
+        },
+        Spec {
+            // XML: `<password>…</password>`, and `<add key="ClearTextPassword"
+            // value="…"/>` (NuGet, .NET config).
+            kind: ByName(classify_assignment),
+            pattern: r"(?i)<(?P<name>[A-Za-z0-9_:.-]*(?:password|passwd|passphrase|secret|token|apikey|api_key|credential)[A-Za-z0-9_:.-]*)>(?P<secret>[^<\r\n]+)</",
+            keywords: &["pass", "secret", "token", "key", "credential"],
+            accept: Some(assignment_value),
+            trim: None,
+        },
+        Spec {
+            kind: ByName(classify_assignment),
+            pattern: r#"(?i)(?:key|name)[ \t]*=[ \t]*"(?P<name>[A-Za-z0-9_.:-]*(?:password|passwd|secret|token|apikey|api_key|credential)[A-Za-z0-9_.:-]*)"[ \t]+value[ \t]*=[ \t]*"(?P<secret>[^"\r\n]+)""#,
+            keywords: &["value"],
+            accept: Some(assignment_value),
+            trim: None,
+        },
+        Spec {
+            // Server configuration directives: redis `requirepass`,
+            // `masterauth`; `password VALUE` lines of other daemons.
+            kind: Fixed("password"),
+            pattern: r"(?im)^[ \t]*(?:requirepass|masterauth|masterpass|rootpw|auth_pass|admin_password|password)[ \t]+(?P<secret>[^\s#]+)[ \t]*(?:#.*)?\r?$",
+            keywords: &[
+                "requirepass",
+                "masterauth",
+                "masterpass",
+                "rootpw",
+                "auth_pass",
+                "password",
+            ],
+            accept: Some(config_directive),
+            trim: None,
+        },
+        Spec {
+            // Tools that take a secret in their own way: redis ACL `>pw`,
+            // ssh-keygen -P/-N, influx -t, mc alias set ACCESS SECRET.
+            kind: Fixed("password"),
+            pattern: concat!(
+                r"(?i)(?-u:\b)acl[ \t]+setuser(?-u:\b)[^\n]*?[ \t]>(?P<secret>[^\s]+)",
+                r"|(?-u:\b)ssh-keygen(?-u:\b)[^\n|;&]*?[ \t]-P[ \t]+(?P<secret2>[^\s'\[-][^\s]*)",
+                r"|(?-u:\b)ssh-keygen(?-u:\b)[^\n|;&]*?[ \t]-N[ \t]+(?P<secret3>[^\s'\[-][^\s]*)",
+                r"|(?-u:\b)influx(?-u:\b)[^\n|;&]*?[ \t](?:-t|--token)[ \t]+(?P<secret4>[^\s'\[-][^\s]*)",
+                r"|(?-u:\b)mc[ \t]+(?:alias|config[ \t]+host)[ \t]+(?:set|add)[ \t]+\S+[ \t]+\S+[ \t]+(?P<secret5>\S+)[ \t]+(?P<secret6>\S+)"
+            ),
+            keywords: &["setuser", "ssh-keygen", "influx", "mc "],
+            accept: Some(not_reference),
+            trim: None,
+        },
+        Spec {
+            // A secret's table row, as `vault kv get` and `vault read` print
+            // them: the name, two or more spaces, the value.
+            kind: ByName(classify_assignment),
+            pattern: r"(?m)^(?P<name>[A-Za-z0-9_.-]*(?:secret|token|pass|pwd|key|credential|auth)[A-Za-z0-9_.-]*)[ \t]{2,}(?P<secret>\S+)[ \t]*\r?$",
+            keywords: &[
+                "pass",
+                "pwd",
+                "secret",
+                "token",
+                "key",
+                "credential",
+                "auth",
+            ],
+            accept: Some(assignment_value),
             trim: None,
         },
         Spec {
@@ -683,7 +1204,7 @@ pub(crate) fn specs() -> Vec<Spec> {
                 r#"|(?-u:\b)curl(?-u:\b)[^\n|;&]*?[ \t](?:-b|--cookie)(?:[ \t]+|=)['"]?"#,
                 r#"|\[REDACTED:cookie\];[ \t]*)(?P<name>[^=;\s'"]+)=(?P<secret>[^;\s'"\[][^;\s'"]*)"#
             ),
-            keywords: &["cookie"],
+            keywords: &["cookie", "curl"],
             accept: Some(cookie_value),
             trim: None,
         },
@@ -691,9 +1212,22 @@ pub(crate) fn specs() -> Vec<Spec> {
             // Signed URLs: S3 presigned and GCS signatures, credentials and
             // session tokens; Azure SAS `sig=`.
             kind: Fixed("url-signature"),
-            pattern: r#"(?i)[?&](?:x-amz-signature|x-amz-security-token|x-amz-credential|x-goog-signature|x-goog-credential|sig|signature)=(?P<secret>[^&\s"'#<>]+)"#,
-            keywords: &["x-amz-", "x-goog-", "sig=", "signature="],
-            accept: None,
+            // (Where a shell split an unquoted URL at its `&`, the
+            // parameter starts a word of its own: "X-Amz-Signature=…: command
+            // not found".)
+            pattern: concat!(
+                r#"(?i)(?:[?&]|(?-u:\b))(?:x-amz-signature|x-amz-security-token|x-amz-credential|x-goog-signature|x-goog-credential|signature|policy)=(?P<secret>[^&\s"'#<>:]+)"#,
+                r#"|(?i)[?&](?:sig|key-pair-id)=(?P<secret2>[^&\s"'#<>]+)"#
+            ),
+            keywords: &[
+                "x-amz-",
+                "x-goog-",
+                "sig=",
+                "signature=",
+                "policy=",
+                "key-pair-id=",
+            ],
+            accept: Some(long_value),
             trim: None,
         },
         Spec {
@@ -738,7 +1272,7 @@ pub(crate) fn specs() -> Vec<Spec> {
             ),
             keywords: &["private-lines:", "private-mac:"],
             accept: None,
-            trim: None,
+            trim: Some(trailing_space),
         },
         Spec {
             // Kubernetes Secret data, whatever its key is called: base64
@@ -749,7 +1283,7 @@ pub(crate) fn specs() -> Vec<Spec> {
                 r#"(?m)^[ \t]+(?:"[A-Za-z0-9._-]+"|[A-Za-z0-9._-]+)[ \t]*:[ \t]*"#,
                 r#"(?:"(?P<secret>[A-Za-z0-9+/]{4,}={0,2})"|(?P<secret2>[A-Za-z0-9+/]{4,}={0,2}))[ \t]*,?[ \t]*\r?$"#
             ),
-            keywords: &["secret"],
+            keywords: &["secret", ": ", ".dockerc"],
             accept: Some(under_secret_data),
             trim: None,
         },
@@ -826,7 +1360,7 @@ pub(crate) fn specs() -> Vec<Spec> {
             pattern: concat!(
                 r"(?-u:\b)(?:echo|printf)[ \t]+(?:-[a-z]+[ \t]+)?",
                 quoted_or_bare!(r#"[^\s'"|]+"#),
-                r"[ \t]*\|[ \t]*(?:sudo(?-u:\b)[^\n|;&]*?[ \t]-[a-zA-Z]*S|passwd[ \t]+--stdin|chpasswd|docker[ \t]+login|podman[ \t]+login|helm[ \t]+registry[ \t]+login|oras[ \t]+login)"
+                r"[ \t]*\|[ \t]*(?:sudo(?-u:\b)[^\n|;&]*?[ \t]-[a-zA-Z]*S|(?:sudo[ \t]+)?(?:passwd[ \t]+--stdin|chpasswd)|docker[ \t]+login|podman[ \t]+login|helm[ \t]+registry[ \t]+login|oras[ \t]+login)"
             ),
             keywords: &["sudo", "passwd", "login"],
             accept: Some(not_reference),
@@ -872,7 +1406,7 @@ pub(crate) fn specs() -> Vec<Spec> {
                 r#"(?:"[^":\r\n]*:(?P<secret7>[^"\r\n]+)"|'[^':\r\n]*:(?P<secret8>[^'\r\n]+)'|[^:\s"']+:(?P<secret9>[^\s"']+))"#,
                 r"|(?-u:\b)redis-cli(?-u:\b)[^\n|;&]*?[ \t]-a[ \t]+",
                 r#"(?:'(?P<secret10>[^'\r\n]*)'|"(?P<secret11>[^"\r\n]*)"|(?P<secret12>[^\s'"]+))"#,
-                r#"|-pass(?:in|out|word)?[ \t]+pass:(?P<secret13>[^\s'"]+)"#,
+                r#"|-pass(?:in|out|word)?[ \t]+['"]?pass:(?P<secret13>[^\s'"]+)"#,
                 r"|(?-u:\b)(?:docker|podman|buildah|skopeo|oras)(?-u:\b)[^\n|;&]*?[ \t]login(?-u:\b)[^\n|;&]*?[ \t]-p[ \t]+",
                 r#"(?:'(?P<secret14>[^'\r\n]*)'|"(?P<secret15>[^"\r\n]*)"|(?P<secret16>[^\s'"]+))"#,
                 // ~/.netrc: `machine h login u password p`, or an indented
@@ -899,7 +1433,7 @@ pub(crate) fn specs() -> Vec<Spec> {
             pattern: concat!(
                 r#"(?im)(?:^|[\s"'])(?P<name>--?[A-Za-z0-9_-]*(?:pass|pwd|secret|token|key|credential|auth)[A-Za-z0-9_-]*)"#,
                 r"(?:=|[ \t]+)",
-                quoted_or_bare!(r#"[^\s\x00-\x1f\x7f"'`<>]+"#)
+                quoted_or_bare!(r#"[^\s\x00-\x1f\x7f"'`<>\[][^\s\x00-\x1f\x7f"'`<>]*"#)
             ),
             keywords: &[
                 "pass",
@@ -919,7 +1453,7 @@ pub(crate) fn specs() -> Vec<Spec> {
             pattern: concat!(
                 r"(?im)(?:^|[^A-Za-z0-9_.-])(?P<name>[A-Za-z0-9_.-]*(?:secret|token|pass|pwd|key|credential|auth)[A-Za-z0-9_.-]*)",
                 r#"["']?[ \t]*=[ \t]*"#,
-                quoted_or_bare!(r#"[^\s\x00-\x1f\x7f"'`<>{},]+"#)
+                quoted_or_bare!(r#"[^\s\x00-\x1f\x7f"'`<>{},\[][^\s\x00-\x1f\x7f"'`<>{},]*"#)
             ),
             keywords: &[
                 "pass",
@@ -941,7 +1475,15 @@ pub(crate) fn specs() -> Vec<Spec> {
                 r"(?m)^[ \t]*(?P<name>[A-Za-z0-9_.-]*(?:secret|token|pass|pwd|key|credential|auth)[A-Za-z0-9_.-]*)",
                 r"[ \t]*:[ \t]*[|>][-+]?[0-9]?[ \t]*\r?\n(?P<secret>(?:[ \t]+\S[^\r\n]*(?:\r?\n|\z))+)"
             ),
-            keywords: &["pass", "pwd", "secret", "token", "key", "credential", "auth"],
+            keywords: &[
+                "pass",
+                "pwd",
+                "secret",
+                "token",
+                "key",
+                "credential",
+                "auth",
+            ],
             accept: Some(block_value),
             trim: Some(trailing_space),
         },
@@ -954,8 +1496,8 @@ pub(crate) fn specs() -> Vec<Spec> {
                 r"(?im)(?:^|[^A-Za-z0-9_.-])(?P<name>[A-Za-z0-9_.-]*(?:secret|token|pass|pwd|key|credential|auth)[A-Za-z0-9_.-]*)",
                 r#"(?:["'][ \t]*:[ \t]*|:[ \t]+)"#,
                 r#"(?:"(?P<secret>(?:[^"\\\r\n]|\\.)*)(?:"|\r|$)"#,
-                r#"|'(?P<secret2>[^'\r\n]*)(?:'|\r|$)"#,
-                r#"|(?P<secret3>[^\s\x00-\x1f\x7f"'`,{}\[\]#]+(?:[ \t]+[^\s\x00-\x1f\x7f"'`,{}\[\]#]+)*))"#
+                r#"|'(?P<secret2>(?:[^'\r\n]|'')*)(?:'|\r|$)"#,
+                r#"|(?P<secret3>[^\s\x00-\x1f\x7f"'`,{}\[\]#][^\s\x00-\x1f\x7f"'`,{}#]*(?:[ \t]+[^\s\x00-\x1f\x7f"'`,{}\[\]#]+)*))"#
             ),
             keywords: &[
                 "pass",
@@ -967,7 +1509,7 @@ pub(crate) fn specs() -> Vec<Spec> {
                 "auth",
             ],
             accept: Some(not_a_label),
-            trim: None,
+            trim: Some(closing_punct),
         },
     ]
 }

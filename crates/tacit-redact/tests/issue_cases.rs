@@ -288,3 +288,16 @@ fn what_a_secret_printing_command_prints_is_a_secret() {
         "{out}"
     );
 }
+
+#[test]
+fn a_name_that_is_not_a_secret_does_not_hide_the_next_one() {
+    // `SharedAccessKeyName=x` is not a secret; `SharedAccessKey=y` right
+    // after it in the same connection string is.
+    let k = format!("{}/=", mix(42));
+    gone(
+        &format!(
+            "Endpoint=sb://orders.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey={k}"
+        ),
+        &[&k],
+    );
+}
