@@ -617,13 +617,15 @@ pub fn draft_run(v: &RunView, mut params: params::Params) -> RunDraft {
         // An answered failure the operator finished by running part of it
         // again (one day of a loop, the same tool with the same flags): that
         // run is the end of the fix, and the failed command stays the step.
-        let partial =
-            match (rerun, &c.answer) {
-                (None, Some(_)) => main[pos + 1..].iter().take(40).copied().find(|&j| {
-                    !consumed[j] && !v.cmds[j].failed() && reruns_part_of(&pc[i], &pc[j])
-                }),
-                _ => None,
-            };
+        let partial = match (rerun, &c.answer) {
+            (None, Some(_)) => main[pos + 1..].iter().take(40).copied().find(|&j| {
+                !consumed[j]
+                    && !v.cmds[j].failed()
+                    && !classify::is_inspection(&v.cmds[j])
+                    && reruns_part_of(&pc[i], &pc[j])
+            }),
+            _ => None,
+        };
         let window: Vec<usize> = match rerun.or(partial) {
             Some(_) => main[pos + 1..]
                 .iter()

@@ -157,7 +157,8 @@ fn cookie_value(c: &Captures<'_>, s: &str, _: &str) -> bool {
 /// (`-pass env:VAR`, `-pass file:path`, `-k -` ).
 fn tool_password(c: &Captures<'_>, s: &str, h: &str) -> bool {
     let lower = s.to_ascii_lowercase();
-    !(lower.starts_with("env:")
+    !(s.starts_with('-')
+        || lower.starts_with("env:")
         || lower.starts_with("file:")
         || lower.starts_with("fd:")
         || lower.starts_with("pass:")
@@ -1321,12 +1322,12 @@ pub(crate) fn specs() -> Vec<Spec> {
             // keytool's passwords, openssl's `-k`/`-pass`, zip/7z `-P`.
             kind: Fixed("password"),
             pattern: concat!(
-                r"(?:[ \t]-(?:storepass|keypass|srcstorepass|deststorepass|srckeypass|destkeypass|new)",
+                r"(?:[ \t]-(?:storepass|keypass|srcstorepass|deststorepass|srckeypass|destkeypass)",
                 r"|(?-u:\b)openssl(?-u:\b)[^\n|;&]*?[ \t]-(?:k|pass|kfile)(?:[ \t]|\z)",
                 r"|(?-u:\b)(?:zip|7z|7za|7zr|unzip|zipcloak)(?-u:\b)[^\n|;&]*?[ \t]-[Pp])[ \t]*",
                 quoted_or_bare!(r#"[^\s'"]+"#)
             ),
-            keywords: &["storepass", "keypass", "-new", "openssl", "zip", "7z"],
+            keywords: &["storepass", "keypass", "openssl", "zip", "7z"],
             accept: Some(tool_password),
             trim: None,
         },

@@ -235,6 +235,7 @@ fn look_alikes_that_broke_procedures_survive() {
         "aws s3api get-object --bucket logs --key 2026/11/29/app.log out.log",
         "aws s3api put-object --bucket b --key reports/q3.pdf --body q3.pdf",
         "curl --cert tls.crt --key tls.key https://api.internal/health",
+        "openssl req -new -key api.example.internal.key -subj /CN=api.example.internal -out api.csr",
         "openssl s_server --key tls.key --cert tls.crt",
         "        secretKeyRef:\n          name: db\n          key: password",
         "terraform {\n  backend \"s3\" {\n    key = \"env/prod/terraform.tfstate\"\n  }\n}",
