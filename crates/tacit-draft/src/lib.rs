@@ -1105,9 +1105,12 @@ fn tool_and_flags(command: &str) -> (String, Vec<String>) {
     (prog, flags)
 }
 
-/// `later` runs the same tool as `failed` with no flag it did not have and
-/// at least one flag: a part of it run again, not a new action.
+/// `failed` is a shell loop and `later` runs its body's tool with no flag it
+/// did not have: one pass of the loop run again, not a new action.
 fn reruns_part_of(failed: &str, later: &str) -> bool {
+    if !failed.trim_start().starts_with("for ") {
+        return false;
+    }
     let (p1, f1) = tool_and_flags(failed);
     let (p2, f2) = tool_and_flags(later);
     !p1.is_empty() && p1 == p2 && !f2.is_empty() && f2.iter().all(|f| f1.contains(f))

@@ -83,6 +83,7 @@ pub fn merge(drafts: &[RunDraft]) -> Merged {
         slots = merged;
     }
     let runs = drafts.len();
+    let fixes = fixes_from_other_runs(drafts, &mut slots);
     let titles: Vec<(String, String)> = slots
         .iter()
         .map(|s| (s.key.clone(), s.step.title.clone()))
@@ -128,6 +129,17 @@ pub fn merge(drafts: &[RunDraft]) -> Merged {
         }
         for r in &d.rules {
             let mut r = r.clone();
+            if let Some(more) = r
+                .step
+                .as_ref()
+                .and_then(|k| fixes.get(&(d.run_id.clone(), k.clone())))
+            {
+                for c in more {
+                    if !r.then_commands.contains(c) {
+                        r.then_commands.push(c.clone());
+                    }
+                }
+            }
             r.step = r.step.as_deref().and_then(title_of);
             match out.rules.iter_mut().find(|x| {
                 x.step == r.step
@@ -153,6 +165,71 @@ pub fn merge(drafts: &[RunDraft]) -> Merged {
         }
     }
     out.steps = steps;
+    out
+}
+
+/// Steps that only the runs which met a failure took, right after the step
+/// that failed there, are how those runs fixed it: the other runs went
+/// straight on. They leave the procedure and join the failure's rule, as
+/// its commands (`ALTER USER` failed for want of the user, and `CREATE
+/// USER` followed, in that run only). Returns the commands to add, by (run,
+/// step key of the rule).
+fn fixes_from_other_runs(
+    drafts: &[RunDraft],
+    slots: &mut Vec<Slot>,
+) -> std::collections::HashMap<(String, String), Vec<String>> {
+    use std::collections::{BTreeSet, HashMap};
+    let mut out: HashMap<(String, String), Vec<String>> = HashMap::new();
+    if drafts.len() < 2 {
+        return out;
+    }
+    let runs_of = |s: &Slot| -> BTreeSet<String> {
+        s.step
+            .sources
+            .iter()
+            .map(|src| src.run_id.clone())
+            .collect()
+    };
+    let failed_at = |run: &str, key: &str| {
+        drafts
+            .iter()
+            .find(|d| d.run_id == run)
+            .is_some_and(|d| d.rules.iter().any(|r| r.step.as_deref() == Some(key)))
+    };
+    let mut i = 1;
+    let mut anchor: Option<(usize, BTreeSet<String>)> = None;
+    while i < slots.len() {
+        // The step the failure happened at: the nearest earlier step that
+        // stays, and the runs that failed there.
+        if anchor.as_ref().is_none_or(|(a, _)| *a != i - 1) {
+            let prev = &slots[i - 1];
+            let failing: BTreeSet<String> = runs_of(prev)
+                .into_iter()
+                .filter(|r| failed_at(r, &prev.key))
+                .collect();
+            anchor = Some((i - 1, failing));
+        }
+        let (at, failing) = anchor.clone().expect("just set");
+        let here = runs_of(&slots[i]);
+        let only_failing = slots[i].seen < drafts.len()
+            && !failing.is_empty()
+            && !slots[i].step.commands.is_empty()
+            && here.iter().all(|r| failing.contains(r));
+        if only_failing {
+            let fix = slots.remove(i);
+            for run in &here {
+                out.entry((run.clone(), slots[at].key.clone()))
+                    .or_default()
+                    .extend(fix.step.commands.iter().cloned());
+            }
+            // The next step is compared with the same failing step.
+            anchor = Some((at, failing));
+            if i == at + 1 {
+                continue;
+            }
+        }
+        i += 1;
+    }
     out
 }
 

@@ -346,3 +346,77 @@ fn odd_runs_draft_without_a_crash_and_say_why_when_they_cannot() {
         sop.steps.len()
     );
 }
+
+#[test]
+fn what_only_the_failing_run_did_after_a_failure_is_its_fix() {
+    // Run a: ALTER USER works. Run b: it fails for want of the user, the
+    // operator creates the user and goes on. CREATE USER is the rule's fix,
+    // not an optional step of the procedure.
+    let mut a = Builder::new("a", 0);
+    a.cmd("./dump.sh shop_eu", "/srv", 0, "dumped");
+    a.cmd(
+        "mariadb -e \"ALTER USER 'bi_shop_eu' IDENTIFIED BY 'x'\"",
+        "/srv",
+        0,
+        "",
+    );
+    a.cmd(
+        "mariadb -e \"GRANT SELECT ON shop_eu.* TO 'bi_shop_eu'\"",
+        "/srv",
+        0,
+        "",
+    );
+    let mut b = Builder::new("b", 1000);
+    b.cmd("./dump.sh shop_us", "/srv", 0, "dumped");
+    let f = b.cmd(
+        "mariadb -e \"ALTER USER 'bi_shop_us' IDENTIFIED BY 'x'\"",
+        "/srv",
+        1,
+        "ERROR 1396 (HY000): Operation ALTER USER failed for 'bi_shop_us'",
+    );
+    answer(
+        &mut b,
+        f,
+        AskTrigger::Failure,
+        "Created the user first",
+        "A new site has no BI user yet.",
+    );
+    b.cmd(
+        "mariadb -e \"CREATE USER 'bi_shop_us' IDENTIFIED BY 'x'\"",
+        "/srv",
+        0,
+        "",
+    );
+    b.cmd(
+        "mariadb -e \"GRANT SELECT ON shop_us.* TO 'bi_shop_us'\"",
+        "/srv",
+        0,
+        "",
+    );
+    let sop = draft(&[
+        RunInput {
+            meta: a.meta,
+            events: a.events,
+        },
+        RunInput {
+            meta: b.meta,
+            events: b.events,
+        },
+    ])
+    .unwrap();
+    assert!(sop.steps.iter().all(|s| !s.optional), "{:#?}", sop.steps);
+    assert!(
+        !sop.steps
+            .iter()
+            .any(|s| s.commands.iter().any(|c| c.contains("CREATE USER")))
+    );
+    let rule = &sop.rules[0];
+    assert!(
+        rule.step.as_deref().unwrap().starts_with("Alter user"),
+        "{rule:?}"
+    );
+    assert!(
+        rule.then_commands.iter().any(|c| c.contains("CREATE USER")),
+        "{rule:?}"
+    );
+}
