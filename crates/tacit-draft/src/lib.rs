@@ -174,6 +174,7 @@ pub fn draft(runs: &[RunInput]) -> Result<Sop, DraftError> {
         success_checks: merged.success_checks,
         notes: prose.notes,
         revisions: Vec::new(),
+        ..Default::default()
     };
     drop_unused_parameters(&mut sop);
     sop.revisions.push(Revision {
@@ -562,6 +563,7 @@ pub fn draft_run(v: &RunView, mut params: params::Params) -> RunDraft {
                     caution: None,
                     optional: false,
                     sources: sources.clone(),
+                    ..Default::default()
                 },
             });
             if let Some(a) = &c.answer {
@@ -954,6 +956,7 @@ pub fn draft_run(v: &RunView, mut params: params::Params) -> RunDraft {
                             caution,
                             optional: false,
                             sources: vec![c.source.clone()],
+                            ..Default::default()
                         },
                     });
                     step_of_cmd.push((i, out.steps.len() - 1));
@@ -1011,6 +1014,7 @@ pub fn draft_run(v: &RunView, mut params: params::Params) -> RunDraft {
                             caution,
                             optional: false,
                             sources: vec![c.source.clone()],
+                            ..Default::default()
                         },
                     });
                 }

@@ -10,11 +10,14 @@
 //! templates.
 
 pub mod html;
+pub mod import;
 pub mod markdown;
 pub mod mermaid;
 pub mod model;
+pub mod shell;
 
 pub use html::render_html;
+pub use import::{Imported, Warning, import_markdown};
 pub use markdown::{ParseError, parse_markdown, render_markdown};
 pub use mermaid::render_mermaid;
 pub use model::*;

@@ -107,7 +107,7 @@ use serde::Deserialize;
 use crate::mermaid::render_mermaid;
 use crate::model::{
     Condition, DecisionRule, EdgeCase, Escalation, Expectation, Parameter, Prerequisite, Revision,
-    Sop, SourceRef, Step, SuccessCheck,
+    ShownCommand, Sop, SourceRef, Step, StepBlock, SuccessCheck, TextFormat,
 };
 
 /// What is wrong with a Markdown SOP, and where.
@@ -131,83 +131,421 @@ fn fail<T>(line: usize, message: impl Into<String>) -> Result<T, ParseError> {
 
 /// Renders the SOP as a Markdown document (see the module docs).
 pub fn render_markdown(sop: &Sop) -> String {
+    let _mode = TextMode::enter(sop.text == TextFormat::Markdown);
     let mut out = front_matter(sop);
     let _ = writeln!(out, "\n# {}", esc(&one_line(&sop.title)));
-
-    section(&mut out, "Purpose", block_text(&sop.purpose));
-    section(&mut out, "When to use", block_text(&sop.when_to_use));
-
-    let mut body = String::new();
-    for p in &sop.prerequisites {
-        item_line(&mut body, &p.description);
-        if let Some(check) = &p.check {
-            let _ = writeln!(body, "  — check: {}", code_span(&code_line(check)));
+    let mut prose = ProseWriter::new(sop);
+    prose.after(&mut out, None);
+    for name in SECTION_ORDER {
+        if name == "Procedure" {
+            procedure(&mut out, sop);
+        } else {
+            section(&mut out, name, section_body(name, sop));
         }
-        sources_line(&mut body, "  ", &p.sources);
+        prose.after(&mut out, Some(name));
     }
-    section(&mut out, "Prerequisites", body);
-
-    section(&mut out, "Parameters", parameter_table(&sop.parameters));
-
-    if !sop.steps.is_empty() {
-        let mut body = String::new();
-        body.push_str("```mermaid\n");
-        body.push_str(&render_mermaid(sop));
-        body.push_str("```\n");
-        for (i, step) in sop.steps.iter().enumerate() {
-            render_step(&mut body, i + 1, step);
-        }
-        section(&mut out, "Procedure", body);
-    }
-
-    section(&mut out, "Decision rules", rules_body(&sop.rules));
-
-    let mut body = String::new();
-    for e in &sop.edge_cases {
-        item_line(&mut body, &e.description);
-        line_with(&mut body, "  → ", &esc(&one_line(&e.handling)));
-        sources_line(&mut body, "  ", &e.sources);
-    }
-    section(&mut out, "Edge cases", body);
-
-    let mut body = String::new();
-    for e in &sop.escalations {
-        item_line(&mut body, &e.when);
-        if let Some(contact) = &e.contact {
-            line_with(&mut body, "  → contact: ", &esc(&one_line(contact)));
-        }
-        sources_line(&mut body, "  ", &e.sources);
-    }
-    section(&mut out, "Escalation", body);
-
-    let mut body = String::new();
-    for c in &sop.success_checks {
-        item_line(&mut body, &c.description);
-        if let Some(cmd) = &c.command {
-            let _ = writeln!(body, "  — run: {}", code_span(&code_line(cmd)));
-        }
-        if let Some(expect) = expectation_text(&c.expect) {
-            let _ = writeln!(body, "  — expect: {expect}");
-        }
-        sources_line(&mut body, "  ", &c.sources);
-    }
-    section(&mut out, "Success checks", body);
-
-    let mut body = String::new();
-    for n in &sop.notes {
-        item_line(&mut body, n);
-    }
-    section(&mut out, "Notes", body);
-
-    section(&mut out, "Revision history", revision_table(&sop.revisions));
+    prose.rest(&mut out);
     out
+}
+
+/// tacit's sections, in the order they are written.
+const SECTION_ORDER: [&str; 11] = [
+    "Purpose",
+    "When to use",
+    "Prerequisites",
+    "Parameters",
+    "Procedure",
+    "Decision rules",
+    "Edge cases",
+    "Escalation",
+    "Success checks",
+    "Notes",
+    "Revision history",
+];
+
+fn procedure(out: &mut String, sop: &Sop) {
+    if sop.steps.iter().any(|s| s.stage.is_none()) || !sop.procedure_intro.trim().is_empty() {
+        let mut body = String::new();
+        if !sop.procedure_intro.trim().is_empty() {
+            body.push_str(sop.procedure_intro.trim());
+            body.push('\n');
+        }
+        // The flowchart is tacit's own view; an imported runbook keeps its look.
+        if sop.text == TextFormat::Plain && !sop.steps.is_empty() {
+            body.push_str("```mermaid\n");
+            body.push_str(&render_mermaid(sop));
+            body.push_str("```\n");
+        }
+        render_steps(&mut body, sop, None);
+        section(out, "Procedure", body);
+    }
+    // Steps of a stage whose section is gone still belong in the document.
+    let mut orphan_stages: Vec<&str> = Vec::new();
+    for s in &sop.steps {
+        if let Some(stage) = s.stage.as_deref()
+            && !sop.sections.iter().any(|p| p.title == stage)
+            && !orphan_stages.contains(&stage)
+        {
+            orphan_stages.push(stage);
+        }
+    }
+    for stage in orphan_stages {
+        let mut body = String::new();
+        render_steps(&mut body, sop, Some(stage));
+        section(out, stage, body);
+    }
+}
+
+/// The body of one of tacit's sections (not the procedure).
+fn section_body(name: &str, sop: &Sop) -> String {
+    let mut body = String::new();
+    match name {
+        "Purpose" => return block_text(&sop.purpose),
+        "When to use" => return block_text(&sop.when_to_use),
+        "Parameters" => return parameter_table(&sop.parameters),
+        "Decision rules" => return rules_body(&sop.rules),
+        "Revision history" => return revision_table(&sop.revisions),
+        "Prerequisites" => {
+            for p in &sop.prerequisites {
+                item_line(&mut body, &p.description);
+                if let Some(check) = &p.check {
+                    let _ = writeln!(body, "  — check: {}", code_span(&code_line(check)));
+                }
+                sources_line(&mut body, "  ", &p.sources);
+            }
+        }
+        "Edge cases" => {
+            for e in &sop.edge_cases {
+                item_line(&mut body, &e.description);
+                line_with(&mut body, "  → ", &esc(&one_line(&e.handling)));
+                sources_line(&mut body, "  ", &e.sources);
+            }
+        }
+        "Escalation" => {
+            for e in &sop.escalations {
+                item_line(&mut body, &e.when);
+                if let Some(contact) = &e.contact {
+                    line_with(&mut body, "  → contact: ", &esc(&one_line(contact)));
+                }
+                sources_line(&mut body, "  ", &e.sources);
+            }
+        }
+        "Success checks" => {
+            for c in &sop.success_checks {
+                item_line(&mut body, &c.description);
+                if let Some(cmd) = &c.command {
+                    let _ = writeln!(body, "  — run: {}", code_span(&code_line(cmd)));
+                }
+                if let Some(expect) = expectation_text(&c.expect) {
+                    let _ = writeln!(body, "  — expect: {expect}");
+                }
+                sources_line(&mut body, "  ", &c.sources);
+            }
+        }
+        "Notes" => {
+            for n in &sop.notes {
+                item_line(&mut body, n);
+            }
+        }
+        _ => {}
+    }
+    body
+}
+
+/// Reads one of tacit's list or table sections from an imported file in
+/// tacit's own layout. `Ok(true)` when it read back to the same text (so
+/// nothing was lost), `Err` or `Ok(false)` when the caller must take it
+/// some other way. Text is Markdown here (the importer's mode).
+pub(crate) fn parse_known_section(
+    name: &str,
+    raw: &str,
+    first_line: usize,
+    sop: &mut Sop,
+) -> Result<bool, ParseError> {
+    let lines: Vec<&str> = raw.split('\n').collect();
+    let blocks = blockify(&lines, first_line)?;
+    let mut trial = Sop::default();
+    match name {
+        "Prerequisites" => {
+            trial.prerequisites = list_items(&blocks, name)?
+                .into_iter()
+                .map(prerequisite)
+                .collect::<Result<_, _>>()?;
+        }
+        "Edge cases" => {
+            trial.edge_cases = list_items(&blocks, name)?
+                .into_iter()
+                .map(edge_case)
+                .collect::<Result<_, _>>()?;
+        }
+        "Escalation" => {
+            trial.escalations = list_items(&blocks, name)?
+                .into_iter()
+                .map(escalation)
+                .collect::<Result<_, _>>()?;
+        }
+        "Success checks" => {
+            trial.success_checks = list_items(&blocks, name)?
+                .into_iter()
+                .map(success_check)
+                .collect::<Result<_, _>>()?;
+        }
+        "Notes" => {
+            trial.notes = list_items(&blocks, name)?
+                .into_iter()
+                .map(note)
+                .collect::<Result<_, _>>()?;
+        }
+        "Decision rules" => trial.rules = parse_rules(&blocks, name)?,
+        "Revision history" => trial.revisions = parse_revisions(&blocks, name)?,
+        "Parameters" => {
+            // Derived from the front matter; only tacit's own table is dropped.
+            return Ok(raw.trim_start().starts_with("| Parameter |"));
+        }
+        _ => return Ok(false),
+    }
+    let squash = |s: &str| -> String {
+        s.lines()
+            .map(|l| {
+                let t = l.trim();
+                t.strip_prefix("* ")
+                    .or_else(|| t.strip_prefix("+ "))
+                    .map(|r| format!("- {r}"))
+                    .unwrap_or_else(|| t.to_string())
+            })
+            .collect::<String>()
+            .split_whitespace()
+            .collect()
+    };
+    if squash(&section_body(name, &trial)) != squash(raw) {
+        return Ok(false);
+    }
+    sop.prerequisites.extend(trial.prerequisites);
+    sop.edge_cases.extend(trial.edge_cases);
+    sop.escalations.extend(trial.escalations);
+    sop.success_checks.extend(trial.success_checks);
+    sop.notes.extend(trial.notes);
+    sop.rules.extend(trial.rules);
+    sop.revisions.extend(trial.revisions);
+    Ok(true)
+}
+
+/// A step heading's title and whether it is marked optional.
+pub(crate) fn step_title(text: &str) -> (String, bool) {
+    step_heading(text)
+}
+
+/// Writes the kept sections where they stood relative to tacit's own.
+struct ProseWriter<'a> {
+    sop: &'a Sop,
+    done: Vec<bool>,
+}
+
+impl<'a> ProseWriter<'a> {
+    fn new(sop: &'a Sop) -> ProseWriter<'a> {
+        ProseWriter {
+            sop,
+            done: vec![false; sop.sections.len()],
+        }
+    }
+
+    fn after(&mut self, out: &mut String, anchor: Option<&str>) {
+        for (i, s) in self.sop.sections.iter().enumerate() {
+            if !self.done[i] && s.after.as_deref() == anchor {
+                self.write(out, i);
+            }
+        }
+    }
+
+    /// Sections anchored to a section name tacit does not know.
+    fn rest(&mut self, out: &mut String) {
+        for i in 0..self.sop.sections.len() {
+            if !self.done[i] {
+                self.write(out, i);
+            }
+        }
+    }
+
+    fn write(&mut self, out: &mut String, i: usize) {
+        self.done[i] = true;
+        let s = &self.sop.sections[i];
+        let mut body = String::new();
+        if !s.markdown.trim().is_empty() {
+            body.push_str(s.markdown.trim());
+            body.push('\n');
+        }
+        if !s.title.is_empty() {
+            render_steps(&mut body, self.sop, Some(&s.title));
+        }
+        if s.title.is_empty() {
+            if !body.is_empty() {
+                out.push('\n');
+                out.push_str(&body);
+            }
+        } else {
+            let _ = write!(
+                out,
+                "\n## {}\n\n{}",
+                one_line(&s.title),
+                body.trim_start_matches('\n')
+            );
+        }
+    }
+}
+
+/// The steps of one stage (`None`: the procedure), with their group headings.
+fn render_steps(out: &mut String, sop: &Sop, stage: Option<&str>) {
+    let mut group: Option<&str> = None;
+    for (i, step) in sop.steps.iter().enumerate() {
+        if step.stage.as_deref() != stage {
+            continue;
+        }
+        let level = if step.group.is_some() { 4 } else { 3 };
+        if step.group.as_deref() != group {
+            group = step.group.as_deref();
+            if let Some(g) = group {
+                let _ = writeln!(out, "\n### {}", one_line(g));
+            }
+        }
+        if sop.text == TextFormat::Plain && step.body.is_empty() && step.group.is_none() {
+            render_step(out, i + 1, step);
+        } else {
+            render_body_step(out, i + 1, step, level);
+        }
+    }
+}
+
+/// A step whose prose, commands and snippets keep their written order.
+fn render_body_step(out: &mut String, n: usize, step: &Step, level: usize) {
+    let hashes = "#".repeat(level);
+    let marker = if step.optional { " _(optional)_" } else { "" };
+    let _ = writeln!(
+        out,
+        "\n{hashes} {n}. {}{marker}",
+        esc(&one_line(&step.title))
+    );
+    if let Some(cwd) = &step.cwd {
+        let _ = writeln!(out, "\n**Working folder:** {}", code_span(&code_line(cwd)));
+    }
+    let in_sync =
+        step.body_commands() == step.commands.iter().map(String::as_str).collect::<Vec<_>>();
+    let mut commands_written = false;
+    for block in &step.body {
+        match block {
+            StepBlock::Text { markdown } => {
+                if !markdown.trim().is_empty() {
+                    let _ = writeln!(out, "\n{}", markdown.trim_end());
+                }
+            }
+            StepBlock::Snippet { lang, code } => {
+                out.push('\n');
+                out.push_str(&fenced(code, lang, ""));
+            }
+            StepBlock::Commands { lang, commands } => {
+                if in_sync {
+                    out.push('\n');
+                    out.push_str(&fenced(&shown_commands(lang, commands), lang, ""));
+                } else if !commands_written && !step.commands.is_empty() {
+                    out.push('\n');
+                    out.push_str(&fenced(&step.commands.join("\n"), lang, ""));
+                }
+                commands_written = true;
+            }
+        }
+    }
+    if !commands_written && !step.commands.is_empty() {
+        for block in command_blocks(&step.commands, "") {
+            out.push('\n');
+            out.push_str(&block);
+        }
+    }
+    if let Some(instruction) = &step.instruction {
+        let text = block_text(instruction);
+        if !text.is_empty() {
+            out.push('\n');
+            out.push_str(&text);
+        }
+    }
+    if let Some(expect) = expectation_text(&step.expect) {
+        let _ = writeln!(out, "\n**Expect:** {expect}");
+    }
+    for (label, text) in [("Why", &step.why), ("Caution", &step.caution)] {
+        if let Some(t) = text {
+            let lines: Vec<&str> = t.lines().filter(|l| !l.trim().is_empty()).collect();
+            let text = block_text(&lines.join("\n"));
+            if !text.is_empty() {
+                let _ = write!(out, "\n**{label}:** {text}");
+            }
+        }
+    }
+    if let Some(c) = sources_comment(&step.sources) {
+        let _ = writeln!(out, "\n{c}");
+    }
+}
+
+/// A code block's text: commands one after another; in a `console` block
+/// each behind a `$ ` prompt (continuation lines behind `> `) and followed
+/// by the output the runbook shows.
+fn shown_commands(lang: &str, commands: &[ShownCommand]) -> String {
+    let console = is_console_lang(lang) || commands.iter().any(|c| c.output.is_some());
+    let mut lines: Vec<String> = Vec::new();
+    for c in commands {
+        if console {
+            for (i, l) in c.command.split('\n').enumerate() {
+                lines.push(if i == 0 {
+                    format!("$ {l}")
+                } else {
+                    format!("> {l}")
+                });
+            }
+            if let Some(o) = &c.output {
+                lines.extend(o.split('\n').map(str::to_string));
+            }
+        } else {
+            lines.push(c.command.clone());
+        }
+    }
+    lines.join("\n")
+}
+
+/// Languages whose blocks show a session: prompts, commands and output.
+pub(crate) fn is_console_lang(lang: &str) -> bool {
+    matches!(
+        lang.to_ascii_lowercase().as_str(),
+        "console" | "shell-session" | "sh-session" | "shellsession" | "terminal" | "session"
+    )
+}
+
+// Whether text is written as Markdown (imported) rather than escaped plain
+// text. A thread-local so that the many small escaping helpers keep their
+// one-argument shape; set for the length of one render or parse.
+thread_local! {
+    static MARKDOWN_TEXT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+pub(crate) struct TextMode(bool);
+
+impl TextMode {
+    pub(crate) fn enter(markdown: bool) -> TextMode {
+        TextMode(MARKDOWN_TEXT.with(|m| m.replace(markdown)))
+    }
+}
+
+impl Drop for TextMode {
+    fn drop(&mut self) {
+        MARKDOWN_TEXT.with(|m| m.set(self.0));
+    }
+}
+
+fn markdown_text() -> bool {
+    MARKDOWN_TEXT.with(|m| m.get())
 }
 
 fn section(out: &mut String, title: &str, body: String) {
     if body.trim().is_empty() {
         return;
     }
-    let _ = write!(out, "\n## {title}\n\n{body}");
+    let _ = write!(out, "\n## {title}\n\n{}", body.trim_start_matches('\n'));
 }
 
 /// `- text`, with no trailing space when the text is empty.
@@ -511,7 +849,8 @@ fn block_text(s: &str) -> String {
             out.push('\n');
         }
         let lines: Vec<String> = para.split('\n').map(esc).collect();
-        out.push_str(&lines.join("\\\n"));
+        // Markdown text keeps its own line breaks.
+        out.push_str(&lines.join(if markdown_text() { "\n" } else { "\\\n" }));
         out.push('\n');
     }
     out
@@ -519,6 +858,9 @@ fn block_text(s: &str) -> String {
 
 /// Escapes one line of free text so that Markdown shows it as typed.
 pub(crate) fn esc(s: &str) -> String {
+    if markdown_text() {
+        return s.to_string();
+    }
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len() + 8);
     let ordered_marker_end = {
@@ -557,6 +899,9 @@ pub(crate) fn esc(s: &str) -> String {
 
 /// Removes the backslash of every backslash escape (`\` before ASCII punctuation).
 pub(crate) fn unesc(s: &str) -> String {
+    if markdown_text() {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
@@ -603,6 +948,17 @@ fn front_matter(sop: &Sop) -> String {
                 y.push_str("    secret: true\n");
             }
         }
+    }
+    if sop.text == TextFormat::Markdown {
+        y.push_str("text: markdown\n");
+    }
+    for k in &sop.front_matter {
+        // JSON is YAML: a value goes back as what it was.
+        let value = match &k.value {
+            serde_json::Value::String(s) => yaml_str(s),
+            other => other.to_string(),
+        };
+        let _ = writeln!(y, "{}: {value}", yaml_str(&k.key));
     }
     y.push_str("---\n");
     y

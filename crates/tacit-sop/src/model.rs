@@ -36,6 +36,80 @@ pub struct Sop {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     pub revisions: Vec<Revision>,
+    /// How free text is written: plain (drafted; shown exactly as typed) or
+    /// Markdown (imported; links, code spans and emphasis kept as written).
+    #[serde(default, skip_serializing_if = "TextFormat::is_plain")]
+    pub text: TextFormat,
+    /// Front-matter keys tacit does not use (Hugo's `weight`, `tags`,
+    /// `aliases`…), in file order, written back on export.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub front_matter: Vec<FrontMatterKey>,
+    /// Sections tacit has no field for (Meaning, Impact, Diagnosis…), kept
+    /// as written, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sections: Vec<ProseSection>,
+    /// Markdown between the procedure's heading and its first step.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub procedure_intro: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TextFormat {
+    #[default]
+    Plain,
+    Markdown,
+}
+
+impl TextFormat {
+    pub fn is_plain(&self) -> bool {
+        *self == TextFormat::Plain
+    }
+}
+
+/// One front-matter key and its value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrontMatterKey {
+    pub key: String,
+    pub value: serde_json::Value,
+}
+
+/// A section kept as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ProseSection {
+    /// The heading; empty for text between the title and the first section.
+    pub title: String,
+    pub markdown: String,
+    /// The tacit section it follows in the document (`"Purpose"`,
+    /// `"Procedure"`…); `None`: right after the title.
+    pub after: Option<String>,
+}
+
+/// A step's content in the order it was written: prose, commands (with the
+/// output the runbook shows) and snippets that are shown, never run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StepBlock {
+    Text {
+        markdown: String,
+    },
+    Commands {
+        /// The code block's language (`sh`, `bash`, `console`…).
+        lang: String,
+        commands: Vec<ShownCommand>,
+    },
+    Snippet {
+        lang: String,
+        code: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ShownCommand {
+    pub command: String,
+    /// The output the runbook shows after it (a `console` block).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
 }
 
 /// A value the operator supplies at run time, written `<<name>>` in commands.
@@ -94,6 +168,51 @@ pub struct Step {
     /// Seen in some runs only.
     pub optional: bool,
     pub sources: Vec<SourceRef>,
+    /// Prose, commands and snippets in written order (imported runbooks).
+    /// `commands` stays the source of truth for what runs: a body whose
+    /// commands differ from it is shown with `commands` in their place.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub body: Vec<StepBlock>,
+    /// The section the step was written under, when not the procedure
+    /// (`Diagnosis`, `Mitigation`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// The sub-heading that groups it with its neighbours (`Pre-flight`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+impl Step {
+    /// The commands the body shows, in order.
+    pub fn body_commands(&self) -> Vec<&str> {
+        self.body
+            .iter()
+            .flat_map(|b| match b {
+                StepBlock::Commands { commands, .. } => {
+                    commands.iter().map(|c| c.command.as_str()).collect()
+                }
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    /// What the operator reads: the instruction, or the body's prose and
+    /// snippets.
+    pub fn guidance(&self) -> Option<String> {
+        if let Some(i) = &self.instruction {
+            return Some(i.clone());
+        }
+        let parts: Vec<String> = self
+            .body
+            .iter()
+            .filter_map(|b| match b {
+                StepBlock::Text { markdown } => Some(markdown.clone()),
+                StepBlock::Snippet { lang, code } => Some(format!("```{lang}\n{code}\n```")),
+                StepBlock::Commands { .. } => None,
+            })
+            .collect();
+        (!parts.is_empty()).then(|| parts.join("\n\n"))
+    }
 }
 
 /// When (a signal) → then (the action) → because (the principle).

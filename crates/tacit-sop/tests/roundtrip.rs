@@ -214,6 +214,7 @@ fn step() -> impl Strategy<Value = Step> {
                 caution,
                 optional,
                 sources,
+                ..Default::default()
             },
         )
 }
@@ -375,6 +376,7 @@ fn sop() -> impl Strategy<Value = Sop> {
                 success_checks,
                 notes,
                 revisions,
+                ..Default::default()
             },
         )
 }

@@ -135,5 +135,6 @@ pub fn deploy_webapp() -> Sop {
                 runs: vec![RUN_B.into()],
             },
         ],
+        ..Default::default()
     }
 }
