@@ -49,6 +49,8 @@ pub struct DrivenShell {
     scanner: MarkScanner,
     launch: ShellLaunch,
     session_dir: PathBuf,
+    kind: ShellKind,
+    scripts: u32,
     cols: u16,
     max_output: usize,
     cwd: String,
@@ -85,6 +87,8 @@ impl DrivenShell {
             scanner: MarkScanner::new(&nonce),
             launch,
             session_dir,
+            kind: opts.kind,
+            scripts: 0,
             cols: opts.cols,
             max_output: opts.max_output_bytes,
             cwd: opts.cwd.display().to_string(),
@@ -166,6 +170,60 @@ impl DrivenShell {
     /// terminal is raw for that time), so a command that asks something can
     /// be answered.
     pub async fn run_with_input(
+        &mut self,
+        command: &str,
+        echo: &mut dyn FnMut(&[u8]),
+        timeout: Duration,
+        forward_input: bool,
+    ) -> Result<CommandOutcome, CaptureError> {
+        if command.trim_end().contains('\n') {
+            return self.run_script(command, echo, timeout, forward_input).await;
+        }
+        self.run_line(command, echo, timeout, forward_input).await
+    }
+
+    /// A command of several lines (a heredoc, a loop, a quoted newline) as
+    /// one unit: typed line by line, the shell would stop at a continuation
+    /// prompt, and a line that never ends would leave it waiting forever.
+    /// It is written to a script in the session folder and sourced, so the
+    /// shell reads it whole, changes its folder and variables as if typed,
+    /// and reports one start and one end. fish cannot read POSIX syntax:
+    /// there the script runs in bash (or sh), in a child process.
+    pub async fn run_script(
+        &mut self,
+        command: &str,
+        echo: &mut dyn FnMut(&[u8]),
+        timeout: Duration,
+        forward_input: bool,
+    ) -> Result<CommandOutcome, CaptureError> {
+        self.scripts += 1;
+        let path = self
+            .session_dir
+            .join(format!("command-{}.sh", self.scripts));
+        let mut text = command.trim_end().to_string();
+        text.push('\n');
+        // Owner-only: a filled-in command may hold a secret.
+        integration::write_private(&path, &text)?;
+        let quoted = format!("'{}'", path.display().to_string().replace('\'', "'\\''"));
+        let line = match self.kind {
+            ShellKind::Bash | ShellKind::Zsh => format!(". {quoted}"),
+            ShellKind::Fish => {
+                let posix = if integration::find_program("bash").is_some() {
+                    "bash"
+                } else {
+                    "sh"
+                };
+                format!("{posix} {quoted}")
+            }
+        };
+        let result = self.run_line(&line, echo, timeout, forward_input).await;
+        let _ = std::fs::remove_file(&path);
+        let mut outcome = result?;
+        outcome.command = command.to_string();
+        Ok(outcome)
+    }
+
+    async fn run_line(
         &mut self,
         command: &str,
         echo: &mut dyn FnMut(&[u8]),

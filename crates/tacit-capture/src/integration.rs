@@ -82,7 +82,7 @@ fn is_executable(p: &Path) -> bool {
         .unwrap_or(false)
 }
 
-fn write_private(path: &Path, content: &str) -> Result<(), CaptureError> {
+pub(crate) fn write_private(path: &Path, content: &str) -> Result<(), CaptureError> {
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create(true)

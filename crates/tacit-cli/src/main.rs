@@ -87,14 +87,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Read SOPs back from Markdown (a file, or every .md in a folder) as
-    /// new versions, or import runs from casts and shell history.
+    /// Import Markdown runbooks (a file, or a folder and its subfolders)
+    /// as SOPs, or runs from casts and shell history.
     #[command(args_conflicts_with_subcommands = true)]
     Import {
         #[command(subcommand)]
         what: Option<ImportWhat>,
-        /// A Markdown SOP, or a folder of them (`tacit export --all DIR`).
+        /// A Markdown runbook, or a folder of them: any layout, with or
+        /// without front matter; tacit's own exports come back exactly.
         path: Option<PathBuf>,
+        /// tacit's own format only, with its exact checks (for CI).
+        #[arg(long)]
+        strict: bool,
+        /// Show what would be imported; save nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// List the SOPs in the library.
     List {
@@ -203,7 +210,13 @@ enum Command {
 #[derive(Subcommand)]
 enum ImportWhat {
     /// A Markdown SOP (tacit's own export, or a hand-edited one).
-    Sop { file: PathBuf },
+    Sop {
+        file: PathBuf,
+        #[arg(long)]
+        strict: bool,
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// An asciinema v2 or v3 cast, as a run (OSC 133 marks when present,
     /// prompt heuristics otherwise).
     Cast {
@@ -228,6 +241,15 @@ enum ImportWhat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if prints_only(&cli.command) {
+        // `tacit list | head` ends quietly, as `ls | head` does, instead of
+        // panicking on a closed pipe. Only for commands that just print: the
+        // ones that drive a shell must survive a closed terminal.
+        // SAFETY: sets a signal disposition before any thread starts.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     let paths = Paths::resolve(cli.db.as_deref());
     let result = match cli.command {
         Command::Record(args) => record::run(&paths, args),
@@ -239,16 +261,24 @@ fn main() -> ExitCode {
         Command::Show(args) => sop_cmd::show(&paths, args),
         Command::Export(args) => sop_cmd::export(&paths, args),
         Command::Import {
-            what: Some(ImportWhat::Sop { file }),
+            what:
+                Some(ImportWhat::Sop {
+                    file,
+                    strict,
+                    dry_run,
+                }),
             ..
-        } => sop_cmd::import_sop(&paths, file),
+        } => sop_cmd::import_path(&paths, file, strict, dry_run),
         Command::Import {
             what: None,
             path: Some(path),
-        } => sop_cmd::import_path(&paths, path),
+            strict,
+            dry_run,
+        } => sop_cmd::import_path(&paths, path, strict, dry_run),
         Command::Import {
             what: None,
             path: None,
+            ..
         } => {
             eprintln!(
                 "tacit: import what? `tacit import DIR`, `tacit import sop FILE.md`, `tacit import cast FILE`, `tacit import history`"
@@ -320,6 +350,24 @@ fn main() -> ExitCode {
 
 /// A current-thread runtime: tacit's work is I/O on a handful of files and
 /// one PTY, and one thread keeps the recorder's footprint small.
+fn prints_only(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Runs(_)
+            | Command::Show(_)
+            | Command::Export(_)
+            | Command::Proposals { .. }
+            | Command::Import { .. }
+            | Command::List { .. }
+            | Command::Search { .. }
+            | Command::Status { .. }
+            | Command::Log { .. }
+            | Command::Diff { .. }
+            | Command::Stats { .. }
+            | Command::Team { .. }
+    )
+}
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()

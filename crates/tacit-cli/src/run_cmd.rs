@@ -223,7 +223,20 @@ fn dry_run(sop: &Sop, params: &BTreeMap<String, String>) {
         }
     }
     println!("\nSteps:");
+    let mut heading: (Option<&str>, Option<&str>) = (None, None);
     for (i, s) in sop.steps.iter().enumerate() {
+        // Imported runbooks: the section and sub-heading a step sits under.
+        if (s.stage.as_deref(), s.group.as_deref()) != heading {
+            if s.stage.as_deref() != heading.0
+                && let Some(stage) = &s.stage
+            {
+                println!("  ── {stage}");
+            }
+            if let Some(group) = &s.group {
+                println!("  ─ {group}");
+            }
+            heading = (s.stage.as_deref(), s.group.as_deref());
+        }
         println!(
             "  {}. {}{}",
             i + 1,
@@ -234,7 +247,13 @@ fn dry_run(sop: &Sop, params: &BTreeMap<String, String>) {
             println!("       in {cwd}/");
         }
         for c in &s.commands {
-            println!("       $ {}", fill(c, params));
+            // A multi-line command is one command: its lines stay together.
+            let filled = fill(c, params);
+            let mut lines = filled.lines();
+            println!("       $ {}", lines.next().unwrap_or_default());
+            for l in lines {
+                println!("         {l}");
+            }
         }
         for r in sop
             .rules

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use tacit_core::Paths;
-use tacit_library::{Drafted, same_content};
-use tacit_sop::{Revision, Sop};
+use tacit_library::Drafted;
+use tacit_sop::Sop;
 use tacit_store::{SqliteStore, Store};
 
 use crate::render::Style;
@@ -204,34 +204,185 @@ async fn export_all(paths: &Paths, dir: &std::path::Path) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `tacit import DIR` (every `*.md`) or `tacit import FILE.md`: idempotent;
-/// an edited file becomes a new version.
-pub fn import_path(paths: &Paths, path: PathBuf) -> Result<ExitCode> {
-    if !path.is_dir() {
-        return import_sop(paths, path);
-    }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("md"))
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        bail!("{} holds no .md files", path.display());
-    }
-    let mut failed = 0;
-    for f in files {
-        if let Err(e) = import_sop(paths, f) {
-            eprintln!("tacit: {e:#}");
-            failed += 1;
+/// `tacit import DIR` (every Markdown file below it) or `tacit import
+/// FILE.md`: one report line per file, warnings with their file and line,
+/// then "N of M imported, K with warnings". Idempotent; a changed file is a
+/// new version.
+pub fn import_path(paths: &Paths, path: PathBuf, strict: bool, dry_run: bool) -> Result<ExitCode> {
+    let files = if path.is_dir() {
+        let (files, skipped) = collection(&path)?;
+        for (p, why) in &skipped {
+            eprintln!("{p}: left out: {why}");
+        }
+        if files.is_empty() {
+            bail!(
+                "{} holds no Markdown files (.md, .markdown)",
+                path.display()
+            );
+        }
+        files
+    } else {
+        let name = path.display().to_string();
+        vec![source_file(&path, name, None)]
+    };
+    let rt = crate::runtime()?;
+    rt.block_on(async {
+        let store = SqliteStore::open(&paths.db).await?;
+        let report = tacit_library::import_files(
+            &store,
+            files,
+            tacit_library::ImportOptions { strict, dry_run },
+            &tacit_core::current_user(),
+            &tacit_draft::date(tacit_core::now_ms()),
+        )
+        .await?;
+        store.close().await;
+        print_import(&report);
+        Ok(if report.failed() == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
+    })
+}
+
+fn print_import(report: &tacit_library::ImportReport) {
+    use tacit_library::FileOutcome;
+    let would = if report.dry_run { "would be " } else { "" };
+    for f in &report.files {
+        let id = f.id.as_deref().unwrap_or("?");
+        match &f.outcome {
+            FileOutcome::Saved { version, new } => println!(
+                "{}: {would}{} {id} v{version} ({} steps)",
+                f.path,
+                if *new { "imported as" } else { "updated" },
+                f.steps
+            ),
+            FileOutcome::Unchanged { version } => {
+                println!("{}: unchanged ({id} v{version})", f.path)
+            }
+            FileOutcome::Failed { line, reason } => match line {
+                Some(l) => eprintln!("{}:{l}: not imported: {reason}", f.path),
+                None => eprintln!("{}: not imported: {reason}", f.path),
+            },
+        }
+        for w in &f.warnings {
+            eprintln!("{}:{}: warning: {}", f.path, w.line, w.message);
         }
     }
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
+    println!(
+        "{} of {} {}imported, {} with warnings ({} new, {} updated, {} unchanged{})",
+        report.imported(),
+        report.files.len(),
+        would,
+        report.with_warnings(),
+        report.saved(true),
+        report.saved(false),
+        report.unchanged(),
+        if report.dry_run {
+            "; dry run, nothing saved"
+        } else {
+            ""
+        }
+    );
+}
+
+/// A file or folder not imported, and why.
+type LeftOut = (String, String);
+
+/// The Markdown files below `root`, in path order, and what was left out
+/// (with why). Hidden folders and symlinked folders are not entered; a
+/// README or a Hugo `_index.md` lists a folder, it is not a runbook.
+fn collection(root: &std::path::Path) -> Result<(Vec<tacit_library::SourceFile>, Vec<LeftOut>)> {
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    let mut found: Vec<PathBuf> = Vec::new();
+    while let Some(dir) = dirs.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) => {
+                skipped.push((
+                    dir.display().to_string(),
+                    format!("cannot read the folder: {e}"),
+                ));
+                continue;
+            }
+        };
+        for entry in entries.flatten() {
+            let p = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                if !name.starts_with('.') && name != "node_modules" {
+                    dirs.push(p);
+                }
+            } else if p
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"))
+            {
+                found.push(p);
+            }
+        }
+    }
+    found.sort();
+    for p in found {
+        let rel = p.strip_prefix(root).unwrap_or(&p).display().to_string();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        if matches!(
+            name.as_str(),
+            "readme.md"
+                | "_index.md"
+                | "changelog.md"
+                | "contributing.md"
+                | "license.md"
+                | "summary.md"
+        ) {
+            skipped.push((rel, "lists or describes the folder, not a runbook".into()));
+            continue;
+        }
+        // A Hugo page bundle: `restart-web/index.md` is the page `restart-web`.
+        let id_source = if name == "index.md" {
+            p.parent().map(|d| d.to_path_buf())
+        } else {
+            None
+        };
+        files.push(source_file(&p, rel, id_source));
+    }
+    Ok((files, skipped))
+}
+
+fn source_file(
+    p: &std::path::Path,
+    shown: String,
+    id_source: Option<PathBuf>,
+) -> tacit_library::SourceFile {
+    use tacit_sop::import::{id_from_path, slug};
+    let id_path = id_source.clone().unwrap_or_else(|| p.to_path_buf());
+    let default_id = id_from_path(&id_path);
+    let parent = id_path
+        .parent()
+        .and_then(|d| d.file_name())
+        .map(|d| d.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let qualified_id = if parent.is_empty() {
+        default_id.clone()
     } else {
-        ExitCode::from(1)
-    })
+        slug(&format!("{parent}-{default_id}"))
+    };
+    let bytes = std::fs::read(p).map_err(|e| format!("cannot read it: {e}"));
+    tacit_library::SourceFile {
+        path: shown,
+        bytes,
+        default_id,
+        qualified_id,
+    }
 }
 
 pub fn list(paths: &Paths, json: bool) -> Result<ExitCode> {
@@ -286,45 +437,6 @@ pub fn search(paths: &Paths, query: String, json: bool) -> Result<ExitCode> {
         }
         store.close().await;
         Ok(if hits.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
-    })
-}
-
-pub fn import_sop(paths: &Paths, file: PathBuf) -> Result<ExitCode> {
-    let text = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-    let text = String::from_utf8(text)
-        .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", file.display()))?;
-    let sop =
-        tacit_sop::parse_markdown(&text).map_err(|e| anyhow::anyhow!("{}:{e}", file.display()))?;
-    let rt = crate::runtime()?;
-    rt.block_on(async {
-        let store = SqliteStore::open(&paths.db).await?;
-        let mut sop = sop;
-        if let Some(prev) = store.sop_version(&sop.id, None).await? {
-            let prev = Sop::from_json(&prev.body)
-                .map_err(|e| anyhow::anyhow!("stored SOP is unreadable: {e}"))?;
-            if same_content(&sop, &prev) {
-                println!("{} is unchanged (version {}).", sop.id, prev.version);
-                store.close().await;
-                return Ok(ExitCode::SUCCESS);
-            }
-            sop.revisions = prev.revisions;
-        }
-        let revision = Revision {
-            version: 0,
-            date: tacit_draft::date(tacit_core::now_ms()),
-            author: tacit_core::current_user(),
-            summary: format!(
-                "Imported from {}",
-                file.file_name()
-                    .map(|f| f.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            ),
-            runs: Vec::new(),
-        };
-        let sop = save_version(&store, sop, revision, None).await?;
-        println!("Imported {} as version {}.", sop.id, sop.version);
-        store.close().await;
-        Ok(ExitCode::SUCCESS)
     })
 }
 

@@ -299,7 +299,7 @@ fn a_folder_round_trips_and_search_finds_sops_by_their_reasons() {
     .unwrap();
     let edited = String::from_utf8_lossy(&world.tacit(&["import", dir.to_str().unwrap()]).stdout)
         .into_owned();
-    assert!(edited.contains("as version 2"), "{edited}");
+    assert!(edited.contains("updated deploy-web v2"), "{edited}");
     let shown = String::from_utf8_lossy(&world.tacit(&["show", "deploy-web"]).stdout).into_owned();
     assert!(shown.contains("2. Build the release tarball"), "{shown}");
     let again = String::from_utf8_lossy(&world.tacit(&["import", dir.to_str().unwrap()]).stdout)

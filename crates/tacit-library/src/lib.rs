@@ -5,13 +5,18 @@
 //!
 //! - [`sops`]: reading and saving SOP versions, and what search finds them
 //!   by.
+//! - [`importing`]: importing a collection of Markdown runbooks.
 //! - [`drafting`]: drafting an SOP from its recorded runs, and redrafting an
 //!   SOP people have edited without losing their work.
 
 pub mod drafting;
+pub mod importing;
 pub mod sops;
 
 pub use drafting::{DraftOptions, Drafted, draft_into_store};
+pub use importing::{
+    FileOutcome, FileReport, ImportOptions, ImportReport, SourceFile, import_files,
+};
 pub use sops::{load_sop, same_content, save_version, search_text};
 
 use tacit_store::StoreError;

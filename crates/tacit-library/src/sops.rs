@@ -50,6 +50,19 @@ pub fn search_text(sop: &Sop) -> String {
         parts.extend(s.why.as_deref());
         parts.extend(s.caution.as_deref());
         parts.extend(s.instruction.as_deref());
+        for b in &s.body {
+            match b {
+                tacit_sop::StepBlock::Text { markdown } => parts.push(markdown),
+                tacit_sop::StepBlock::Snippet { code, .. } => parts.push(code),
+                // The output a runbook shows: error text people search for.
+                tacit_sop::StepBlock::Commands { commands, .. } => {
+                    parts.extend(commands.iter().filter_map(|c| c.output.as_deref()));
+                }
+            }
+        }
+    }
+    for s in &sop.sections {
+        parts.extend([s.title.as_str(), s.markdown.as_str()]);
     }
     for r in &sop.rules {
         parts.extend([r.when.summary.as_str(), r.then.as_str(), r.because.as_str()]);
@@ -65,6 +78,7 @@ pub fn search_text(sop: &Sop) -> String {
         parts.push(&c.description);
     }
     parts.extend(sop.notes.iter().map(String::as_str));
+    parts.push(&sop.procedure_intro);
     parts.join("\n")
 }
 

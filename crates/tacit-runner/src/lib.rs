@@ -271,15 +271,27 @@ impl Runner<'_> {
     async fn exec(&mut self, command: &str) -> Result<(u64, CommandOutcome), CaptureError> {
         self.operator.say(&format!("$ {command}"));
         let op = &mut *self.operator;
-        let outcome = self
-            .shell
-            .run_with_input(
-                command,
-                &mut |b| op.output(b),
-                self.command_timeout,
-                self.forward_input,
-            )
-            .await?;
+        // A command the shell would wait on (an open quote, a heredoc
+        // without its end) goes in as a script: a syntax error, never a hang.
+        let outcome = if tacit_sop::shell::is_complete(command) {
+            self.shell
+                .run_with_input(
+                    command,
+                    &mut |b| op.output(b),
+                    self.command_timeout,
+                    self.forward_input,
+                )
+                .await?
+        } else {
+            self.shell
+                .run_script(
+                    command,
+                    &mut |b| op.output(b),
+                    self.command_timeout,
+                    self.forward_input,
+                )
+                .await?
+        };
         let seq = self
             .sink
             .record(EventBody::Command(CommandRecord {

@@ -58,6 +58,8 @@ pub struct Imported {
     pub warnings: Vec<Warning>,
     /// Read as tacit's own format, exactly.
     pub strict: bool,
+    /// The id was written in the file (`id:`), not taken from its path.
+    pub explicit_id: bool,
 }
 
 /// Nesting deeper than this is kept as text of its container, never walked:
@@ -103,6 +105,7 @@ pub fn import_markdown(text: &str, default_id: &str) -> Result<Imported, ParseEr
                     sop,
                     warnings,
                     strict: true,
+                    explicit_id: true,
                 });
             }
             Err(e) if front.tacit_keys => warnings.push(Warning {
@@ -128,6 +131,7 @@ pub fn import_markdown(text: &str, default_id: &str) -> Result<Imported, ParseEr
         sop,
         warnings,
         strict: false,
+        explicit_id: front.id.is_some(),
     })
 }
 
@@ -1664,6 +1668,11 @@ fn finish_steps(sop: &mut Sop) {
             .into_iter()
             .map(str::to_string)
             .collect();
+        // A runbook's command is meant to succeed: a failure is asked about,
+        // never passed over. (Written back implicitly: see the renderer.)
+        if !step.commands.is_empty() && step.expect.exit_code.is_none() {
+            step.expect.exit_code = Some(0);
+        }
     }
 }
 

@@ -466,7 +466,12 @@ fn render_body_step(out: &mut String, n: usize, step: &Step, level: usize) {
             out.push_str(&text);
         }
     }
-    if let Some(expect) = expectation_text(&step.expect) {
+    // An imported step expects success unless it says otherwise.
+    let implied = markdown_text()
+        && !step.commands.is_empty()
+        && step.expect.exit_code == Some(0)
+        && step.expect.output_contains.is_empty();
+    if let Some(expect) = expectation_text(&step.expect).filter(|_| !implied) {
         let _ = writeln!(out, "\n**Expect:** {expect}");
     }
     for (label, text) in [("Why", &step.why), ("Caution", &step.caution)] {
@@ -1381,7 +1386,7 @@ impl Section {
 }
 
 #[derive(Debug)]
-enum Block<'a> {
+pub(crate) enum Block<'a> {
     Blank,
     Text {
         no: usize,
@@ -1416,69 +1421,102 @@ impl Block<'_> {
 }
 
 /// Splits lines into blocks; `first_no` is the file line of `lines[0]`.
-fn blockify<'a>(lines: &[&'a str], first_no: usize) -> Result<Vec<Block<'a>>, ParseError> {
-    let mut blocks = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let line = lines[i];
-        let no = first_no + i;
-        if line.trim().is_empty() {
-            blocks.push(Block::Blank);
-            i += 1;
-        } else if let Some((indent, ch, len, info)) = fence_open(line) {
-            let close = lines[i + 1..].iter().position(|l| {
-                let t = l.trim();
-                t.len() >= len && t.chars().all(|c| c == ch)
-            });
-            let Some(close) = close else {
-                let fence: String = std::iter::repeat_n(ch, len).collect();
-                return fail(
-                    no,
-                    format!(
-                        "the code block opened here is never closed: add a closing {fence} line after its last command"
-                    ),
-                );
-            };
-            let body = lines[i + 1..i + 1 + close]
-                .iter()
-                .map(|l| {
-                    let spaces = l.len() - l.trim_start_matches(' ').len();
-                    &l[spaces.min(indent)..]
-                })
-                .collect();
-            blocks.push(Block::Fence { no, info, body });
-            i += close + 2;
-        } else if line.trim_start().starts_with("<!--") {
-            let start = line.trim_start();
-            let mut text = String::new();
-            let mut j = i;
-            let mut rest = &start[4..];
-            loop {
-                if let Some(end) = rest.find("-->") {
-                    text.push_str(&rest[..end]);
-                    break;
+///
+/// pulldown-cmark finds the block structure (which lines are a fenced code
+/// block, an HTML comment or a heading, by CommonMark's rules, at any list
+/// depth); every other line is text, as the strict format expects.
+pub(crate) fn blockify<'a>(
+    lines: &[&'a str],
+    first_no: usize,
+) -> Result<Vec<Block<'a>>, ParseError> {
+    use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag};
+    let text = lines.join("\n");
+    let mut starts = Vec::with_capacity(lines.len());
+    let mut at = 0;
+    for l in lines {
+        starts.push(at);
+        at += l.len() + 1;
+    }
+    let line_of = |offset: usize| match starts.binary_search(&offset) {
+        Ok(i) => i,
+        Err(i) => i.saturating_sub(1),
+    };
+    // The block that starts on a line, and the line after its end.
+    let mut special: Vec<Option<(Block<'a>, usize)>> = (0..lines.len()).map(|_| None).collect();
+    let options =
+        pulldown_cmark::Options::ENABLE_TABLES | pulldown_cmark::Options::ENABLE_TASKLISTS;
+    for (event, range) in Parser::new_ext(&text, options).into_offset_iter() {
+        let Event::Start(tag) = event else { continue };
+        let open = line_of(range.start);
+        let last = line_of(range.end.saturating_sub(1).max(range.start));
+        let no = first_no + open;
+        match tag {
+            Tag::CodeBlock(CodeBlockKind::Fenced(_)) => {
+                let Some((indent, ch, len, info)) = fence_open(lines[open]) else {
+                    continue;
+                };
+                let closed = last > open && {
+                    let t = lines[last].trim();
+                    t.len() >= len && t.chars().all(|c| c == ch)
+                };
+                if !closed {
+                    let fence: String = std::iter::repeat_n(ch, len).collect();
+                    return fail(
+                        no,
+                        format!(
+                            "the code block opened here is never closed: add a closing {fence} line after its last command"
+                        ),
+                    );
                 }
-                text.push_str(rest);
-                text.push('\n');
-                j += 1;
-                if j >= lines.len() {
+                let body = lines[open + 1..last]
+                    .iter()
+                    .map(|l| {
+                        let spaces = l.len() - l.trim_start_matches(' ').len();
+                        &l[spaces.min(indent)..]
+                    })
+                    .collect();
+                special[open] = Some((Block::Fence { no, info, body }, last + 1));
+            }
+            Tag::HtmlBlock if lines[open].trim_start().starts_with("<!--") => {
+                let joined = lines[open..=last].join("\n");
+                let inner = &joined.trim_start()[4..];
+                let Some(end) = inner.find("-->") else {
                     return fail(
                         no,
                         "the HTML comment opened here is never closed: end it with `-->`",
                     );
-                }
-                rest = lines[j];
+                };
+                let comment = Block::Comment {
+                    no,
+                    text: inner[..end].trim().to_string(),
+                };
+                // Only the lines up to the one that closes the comment.
+                let close = open + inner[..end].matches('\n').count();
+                special[open] = Some((comment, close + 1));
             }
-            blocks.push(Block::Comment {
-                no,
-                text: text.trim().to_string(),
-            });
-            i = j + 1;
-        } else if let Some((level, text)) = heading(line) {
-            blocks.push(Block::Heading { no, level, text });
+            Tag::Heading { .. } => {
+                // ATX only: a setext underline stays text, as it always was.
+                if let Some((level, text)) = heading(lines[open]) {
+                    special[open] = Some((Block::Heading { no, level, text }, open + 1));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut blocks = Vec::with_capacity(lines.len());
+    let mut i = 0;
+    while i < lines.len() {
+        if let Some((block, next)) = special[i].take() {
+            blocks.push(block);
+            i = next.max(i + 1);
+        } else if lines[i].trim().is_empty() {
+            blocks.push(Block::Blank);
             i += 1;
         } else {
-            blocks.push(Block::Text { no, text: line });
+            blocks.push(Block::Text {
+                no: first_no + i,
+                text: lines[i],
+            });
             i += 1;
         }
     }
@@ -2118,8 +2156,10 @@ fn parse_procedure(blocks: &[Block]) -> Result<Vec<Step>, ParseError> {
     if let Some(s) = start {
         steps.push(parse_step(&blocks[s..])?);
     }
-    for (i, (no, step)) in steps.iter().enumerate() {
-        if let Some((first, _)) = steps[..i].iter().find(|(_, s)| s.title == step.title) {
+    // A set, not a scan of the steps before: linear in the number of steps.
+    let mut first_line: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (no, step) in &steps {
+        if let Some(first) = first_line.insert(step.title.as_str(), *no) {
             return fail(
                 *no,
                 format!(
