@@ -190,6 +190,7 @@ fn recorded_run() -> (RunMeta, Vec<Event>) {
         rows: 40,
         sop_id: None,
         sop_version: None,
+        imported_at_ms: None,
     };
     let cmds: [(&str, &str, i64, i64); 6] = [
         ("cd /srv/web", "", 1_250, 3),
@@ -588,9 +589,74 @@ fn a_truncated_last_line_is_tolerated() {
     text.push_str("[5.0, \"o\", \"$ echo thr");
     let run = import_cast(&text, "n", "i").unwrap();
     assert_eq!(lines_of(&run), [("echo one", "one"), ("echo two", "two")]);
+    // And the user is told, with the line.
+    assert!(
+        run.warnings
+            .iter()
+            .any(|w| w.starts_with("line 6:") && w.contains("cut off")),
+        "{:?}",
+        run.warnings
+    );
     // The same line with a newline after it was written whole: an error.
     text.push('\n');
     assert!(matches!(err(&text), ImportError::BadEvent { line: 6, .. }));
+}
+
+#[test]
+fn a_cast_without_a_start_time_is_dated_by_its_import_not_1970() {
+    let text = screen_cast(&["$ echo one", "one"]).replace(r#","timestamp":1700000000"#, "");
+    assert!(!text.contains("timestamp"));
+    let before = tacit_core::now_ms();
+    let run = import_cast(&text, "n", "i").unwrap();
+    assert!(
+        run.meta.started_at_ms >= before,
+        "{}",
+        run.meta.started_at_ms
+    );
+    assert!(run.warnings.iter().any(|w| w.contains("no start time")));
+    let c = commands(&run);
+    assert!(c[0].started_at_ms >= before);
+    // With a timestamp, that time is kept and nothing is said.
+    let run = import_cast(&screen_cast(&["$ echo one", "one"]), "n", "i").unwrap();
+    assert_eq!(run.meta.started_at_ms, 1_700_000_000_000);
+    assert!(run.warnings.is_empty());
+}
+
+#[test]
+fn progress_lines_are_output_not_prompts() {
+    let text = screen_cast(&[
+        "$ git clone https://git.example.com/app.git",
+        "Cloning into 'app'...",
+        "remote: Enumerating objects: 9, done.",
+        "remote: Counting objects: 100% (9/9), done.",
+        "remote: Compressing objects: 100% (7/7), done.",
+        "Receiving objects: 100% (9/9), done.",
+        "Resolving deltas: 100% (2/2), done.",
+        "$ ls app",
+        "README.md",
+        "$",
+    ]);
+    let run = import_cast(&text, "n", "i").unwrap();
+    let cmds: Vec<&str> = lines_of(&run).into_iter().map(|(c, _)| c).collect();
+    assert_eq!(
+        cmds,
+        ["git clone https://git.example.com/app.git", "ls app"]
+    );
+    assert!(
+        lines_of(&run)[0]
+            .1
+            .contains("Receiving objects: 100% (9/9), done.")
+    );
+
+    // A prompt tacit cannot read, and two clones: the progress lines are the
+    // only `…% …` shapes, and still not commands.
+    let text = screen_cast(&[
+        "➜ git clone https://git.example.com/a.git",
+        "Receiving objects: 100% (9/9), done.",
+        "➜ git clone https://git.example.com/b.git",
+        "Receiving objects: 100% (4/4), done.",
+    ]);
+    assert!(matches!(err(&text), ImportError::NoCommands { .. }));
 }
 
 #[test]

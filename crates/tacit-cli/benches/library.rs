@@ -90,6 +90,7 @@ async fn generate(path: &std::path::Path, sops: usize, events: usize) {
             rows: 24,
             sop_id: Some(sop_id),
             sop_version: Some(1),
+            imported_at_ms: None,
         };
         store.upsert_run(&meta).await.unwrap();
         let evs: Vec<Event> = (1..=per_run as u64)

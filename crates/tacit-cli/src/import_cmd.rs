@@ -55,6 +55,9 @@ async fn store_run(paths: &Paths, mut run: ImportedRun) -> Result<ImportedRun> {
 }
 
 fn report(run: &ImportedRun, what: &str) {
+    for w in &run.warnings {
+        eprintln!("tacit: warning: {w}");
+    }
     let commands = run
         .events
         .iter()

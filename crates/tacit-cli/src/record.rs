@@ -233,6 +233,7 @@ pub fn local_run(
         rows,
         sop_id: sop.map(|(id, _)| id.to_string()),
         sop_version: sop.map(|(_, v)| v),
+        imported_at_ms: None,
     }
 }
 

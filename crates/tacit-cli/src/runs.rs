@@ -173,6 +173,10 @@ async fn list(store: &SqliteStore, name: Option<&str>, json: bool, style: &Style
             r.failed_commands,
             r.answers
         );
+        // An imported run is listed by its import; both times are shown.
+        if let Some(at) = r.meta.imported_at_ms {
+            println!("{:<10} imported {}", "", render::utc(at));
+        }
     }
     Ok(())
 }

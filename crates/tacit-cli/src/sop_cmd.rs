@@ -222,7 +222,10 @@ pub fn import_path(paths: &Paths, path: PathBuf, strict: bool, dry_run: bool) ->
         }
         files
     } else {
-        let name = path.display().to_string();
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         vec![source_file(&path, name, None)]
     };
     let rt = crate::runtime()?;

@@ -57,6 +57,11 @@ pub struct RunMeta {
     pub sop_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sop_version: Option<u32>,
+    /// For a run imported from a cast or shell history: when it was
+    /// imported (runs list by it, so a fresh import of an old cast is
+    /// found at the top).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported_at_ms: Option<i64>,
 }
 
 /// One event of a run. `seq` is dense and starts at 1 within a run, so a gap

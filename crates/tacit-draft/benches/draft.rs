@@ -88,6 +88,7 @@ fn generate(id: usize, commands: usize, version: &str) -> RunInput {
             rows: 24,
             sop_id: None,
             sop_version: None,
+            imported_at_ms: None,
         },
         events,
     }

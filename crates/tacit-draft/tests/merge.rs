@@ -29,6 +29,7 @@ impl Builder {
                 rows: 24,
                 sop_id: None,
                 sop_version: None,
+                imported_at_ms: None,
             },
             events: Vec::new(),
         }
@@ -419,4 +420,40 @@ fn what_only_the_failing_run_did_after_a_failure_is_its_fix() {
         rule.then_commands.iter().any(|c| c.contains("CREATE USER")),
         "{rule:?}"
     );
+}
+
+/// A cast read by its prompts has no exit codes: the draft expects none,
+/// rather than inventing `exit code 0`.
+#[test]
+fn unknown_exit_codes_are_not_turned_into_expectations() {
+    let mut b = Builder::new("cast-run", 1_700_000_000_000);
+    for (line, out) in [
+        ("cd app && git pull", "Already up to date."),
+        ("./deploy/build.sh 1.5.0", "built build/webapp-1.5.0.tar.gz"),
+        ("./deploy/release.sh 1.5.0", "released 1.5.0"),
+    ] {
+        b.push(EventBody::Command(CommandRecord {
+            command: line.into(),
+            cwd: "/srv/app".into(),
+            started_at_ms: 0,
+            duration_ms: 10,
+            exit_code: None,
+            output: out.into(),
+            output_bytes: out.len() as u64,
+            output_dropped_bytes: 0,
+            full_screen: false,
+        }));
+    }
+    let run = RunInput {
+        meta: b.meta,
+        events: b.events,
+    };
+    let sop = draft(&[run]).unwrap();
+    assert!(!sop.steps.is_empty());
+    for s in &sop.steps {
+        assert_eq!(s.expect.exit_code, None, "{}: {:?}", s.title, s.expect);
+    }
+    for c in &sop.success_checks {
+        assert_eq!(c.expect.exit_code, None, "{}", c.description);
+    }
 }

@@ -96,7 +96,7 @@ pub fn import_markdown(text: &str, default_id: &str) -> Result<Imported, ParseEr
         text.to_string()
     };
     let mut warnings = Vec::new();
-    let front = split_front_matter(&text, &mut warnings);
+    let front = split_front_matter(&text, &mut warnings)?;
     // tacit's own files (plain text, strict layout) come back exactly.
     if front.text != Some(TextFormat::Markdown) {
         match markdown::parse_markdown(&text) {
@@ -179,14 +179,16 @@ struct Front {
     tacit_keys: bool,
 }
 
-fn split_front_matter(text: &str, warnings: &mut Vec<Warning>) -> Front {
+/// Front matter that does not parse is an error, not dropped: it holds the
+/// id, title and keys someone relies on.
+fn split_front_matter(text: &str, warnings: &mut Vec<Warning>) -> Result<Front, ParseError> {
     let mut front = Front::default();
     let (fence, toml) = if text.starts_with("---\n") {
         ("---", false)
     } else if text.starts_with("+++\n") {
         ("+++", true)
     } else {
-        return front;
+        return Ok(front);
     };
     let mut offset = 4;
     let mut close = None;
@@ -205,7 +207,7 @@ fn split_front_matter(text: &str, warnings: &mut Vec<Warning>) -> Front {
                 "the front matter opened here is never closed by a `{fence}` line: read as Markdown"
             ),
         });
-        return front;
+        return Ok(front);
     };
     front.body_start = body_start;
     let source = &text[4..end];
@@ -229,11 +231,13 @@ fn split_front_matter(text: &str, warnings: &mut Vec<Warning>) -> Front {
     let keys = match parsed {
         Ok(keys) => keys,
         Err(e) => {
-            warnings.push(Warning {
+            return Err(ParseError {
                 line: 1,
-                message: format!("the front matter is not valid and was left out: {e}"),
+                message: format!(
+                    "the front matter (between the `{fence}` lines) is not valid {}: {e}",
+                    if toml { "TOML" } else { "YAML" }
+                ),
             });
-            return front;
         }
     };
     let mut saw_id = false;
@@ -266,7 +270,7 @@ fn split_front_matter(text: &str, warnings: &mut Vec<Warning>) -> Front {
         }
     }
     front.tacit_keys = saw_id && front.title.is_some() && saw_version;
-    front
+    Ok(front)
 }
 
 fn parameters_from(value: &serde_json::Value, warnings: &mut Vec<Warning>) -> Vec<Parameter> {

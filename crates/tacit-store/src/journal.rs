@@ -253,6 +253,7 @@ mod tests {
             rows: 24,
             sop_id: None,
             sop_version: None,
+            imported_at_ms: None,
         }
     }
 

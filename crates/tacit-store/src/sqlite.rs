@@ -77,18 +77,19 @@ fn meta_from_row(row: &SqliteRow) -> Result<RunMeta, StoreError> {
         sop_version: row
             .try_get::<Option<i64>, _>("sop_version")?
             .map(|v| v as u32),
+        imported_at_ms: row.try_get("imported_at_ms")?,
     })
 }
 
 const RUN_COLUMNS: &str = "id, name, shell, started_at_ms, ended_at_ms, status, host, username, \
-     start_cwd, recorder_pid, tacit_version, cols, rows, sop_id, sop_version";
+     start_cwd, recorder_pid, tacit_version, cols, rows, sop_id, sop_version, imported_at_ms";
 
 impl Store for SqliteStore {
     async fn upsert_run(&self, m: &RunMeta) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO runs (id, name, shell, started_at_ms, ended_at_ms, status, host, username, \
-             start_cwd, recorder_pid, tacit_version, cols, rows, sop_id, sop_version) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             start_cwd, recorder_pid, tacit_version, cols, rows, sop_id, sop_version, imported_at_ms) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, ended_at_ms = excluded.ended_at_ms, \
              status = excluded.status, recorder_pid = excluded.recorder_pid",
         )
@@ -107,6 +108,7 @@ impl Store for SqliteStore {
         .bind(i64::from(m.rows))
         .bind(&m.sop_id)
         .bind(m.sop_version.map(i64::from))
+        .bind(m.imported_at_ms)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -170,7 +172,8 @@ impl Store for SqliteStore {
              (SELECT COUNT(*) FROM events e WHERE e.run_id = r.id AND e.kind = 'command' \
                 AND e.exit_code IS NOT NULL AND e.exit_code <> 0) AS failed, \
              (SELECT COUNT(*) FROM events e WHERE e.run_id = r.id AND e.kind = 'answer') AS answers \
-             FROM runs r WHERE (? IS NULL OR r.name = ?) ORDER BY r.started_at_ms DESC, r.id DESC"
+             FROM runs r WHERE (? IS NULL OR r.name = ?) \
+             ORDER BY COALESCE(r.imported_at_ms, r.started_at_ms) DESC, r.id DESC"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(name)
@@ -191,7 +194,10 @@ impl Store for SqliteStore {
 
     async fn find_run(&self, id: &str) -> Result<RunMeta, StoreError> {
         let sql = if id == "latest" || id == "last" {
-            format!("SELECT {RUN_COLUMNS} FROM runs ORDER BY started_at_ms DESC, id DESC LIMIT 1")
+            format!(
+                "SELECT {RUN_COLUMNS} FROM runs \
+                 ORDER BY COALESCE(imported_at_ms, started_at_ms) DESC, id DESC LIMIT 1"
+            )
         } else {
             format!(
                 "SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1 OR id LIKE ?2 OR id LIKE ?3 \
@@ -707,6 +713,7 @@ mod tests {
             rows: 24,
             sop_id: None,
             sop_version: None,
+            imported_at_ms: None,
         }
     }
 

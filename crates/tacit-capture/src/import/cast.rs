@@ -102,7 +102,19 @@ pub fn import_cast(text: &str, name: &str, run_id: &str) -> Result<ImportedRun, 
         });
     }
 
-    let base = cast.started_at_ms;
+    let mut warnings = Vec::new();
+    if let Some(line) = cast.truncated_line {
+        warnings.push(format!(
+            "line {line}: the last event is cut off (the recording ended mid-write); everything before it was imported"
+        ));
+    }
+    // Never 1970: a cast without a start time is dated by its import.
+    let base = cast.started_at_ms.unwrap_or_else(|| {
+        warnings.push(
+            "the cast has no start time (`timestamp`): the run is dated by this import".into(),
+        );
+        tacit_core::now_ms()
+    });
     let mut items: Vec<(i64, EventBody)> = Vec::new();
     for mut c in found.commands {
         c.started_at_ms = base.saturating_add(c.started_at_ms);
@@ -138,10 +150,12 @@ pub fn import_cast(text: &str, name: &str, run_id: &str) -> Result<ImportedRun, 
         rows: cast.rows,
         sop_id: None,
         sop_version: None,
+        imported_at_ms: Some(tacit_core::now_ms()),
     };
     Ok(ImportedRun {
         meta,
         events: super::number(items),
+        warnings,
     })
 }
 
@@ -160,7 +174,10 @@ struct Cast {
     version: u64,
     cols: u16,
     rows: u16,
-    started_at_ms: i64,
+    /// `None`: the header has no `timestamp`.
+    started_at_ms: Option<i64>,
+    /// The line of a last event cut off mid-write.
+    truncated_line: Option<usize>,
     shell: String,
     user: String,
     title: String,
@@ -304,7 +321,8 @@ fn parse(text: &str) -> Result<Cast, ImportError> {
         started_at_ms: header
             .get("timestamp")
             .and_then(Value::as_f64)
-            .map_or(0, secs_to_ms),
+            .map(secs_to_ms),
+        truncated_line: None,
         shell,
         user: env_var("USER"),
         title: header
@@ -336,7 +354,10 @@ fn parse(text: &str) -> Result<Cast, ImportError> {
             Ok(v) => v,
             // A recording cut short (the recorder crashed, the disk filled
             // up) ends in a partial line: keep everything before it.
-            Err(_) if is_last && !ends_with_newline => break,
+            Err(_) if is_last && !ends_with_newline => {
+                cast.truncated_line = Some(line_no);
+                break;
+            }
             Err(e) => return Err(bad(format!("an event line is not JSON ({e})"))),
         };
         let Value::Array(event) = event else {
@@ -826,7 +847,9 @@ fn prompt_commands(cast: &Cast) -> Found {
     let mut candidates = Vec::new();
     for (i, line) in lines.iter().enumerate() {
         let line = strip_right_prompt(line.trim_end(), cols, 0);
-        if let Some(c) = PROMPT_RE.captures(line) {
+        if let Some(c) = PROMPT_RE.captures(line)
+            && !is_percentage(&c["prompt"])
+        {
             candidates.push(Candidate {
                 line: i,
                 key: prompt_key(&c["prompt"]),
@@ -920,6 +943,13 @@ fn prompt_commands(cast: &Cast) -> Found {
         });
     }
     found
+}
+
+/// `Receiving objects: 100% (9/9), done.`: progress, not a `%` prompt.
+fn is_percentage(prompt: &str) -> bool {
+    prompt
+        .strip_suffix('%')
+        .is_some_and(|p| p.trim_end().ends_with(|c: char| c.is_ascii_digit()))
 }
 
 /// Keeps the head and tail of an overlong output, like the recorder.

@@ -187,11 +187,13 @@ pub fn import_history(
         rows: 24,
         sop_id: None,
         sop_version: None,
+        imported_at_ms: Some(tacit_core::now_ms()),
     };
     // File order, not time order: merged histories can go back in time.
     Ok(ImportedRun {
         meta,
         events: super::number(items),
+        warnings: Vec::new(),
     })
 }
 

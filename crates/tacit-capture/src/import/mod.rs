@@ -32,6 +32,9 @@ use tacit_core::event::{Event, EventBody, RunMeta};
 pub struct ImportedRun {
     pub meta: RunMeta,
     pub events: Vec<Event>,
+    /// What the user should know about the import (a cut-off last line,
+    /// a missing start time).
+    pub warnings: Vec<String>,
 }
 
 /// Why an input could not be imported. Line numbers count from 1.
