@@ -41,6 +41,32 @@ impl Style {
     }
 }
 
+/// Text from an SOP or a run, made safe to print: control characters (an
+/// ESC that would start a terminal sequence, a BEL, a C1 code) are shown as
+/// `^[`-style carets instead of acting on the terminal. Tabs and newlines
+/// stay.
+pub fn safe(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| (c.is_control() && c != '\n' && c != '\t') || c == '\u{7f}';
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if bad(c) {
+            let n = c as u32;
+            if n < 0x20 {
+                out.push('^');
+                out.push(char::from_u32(n + 0x40).unwrap_or('?'));
+            } else {
+                out.push_str(&format!("<U+{n:04X}>"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 pub fn duration(ms: i64) -> String {
     let ms = ms.max(0);
     if ms < 1000 {
@@ -272,6 +298,13 @@ mod tests {
         assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(utc(1_795_961_702_000), "2026-11-29 14:15:02 UTC");
         assert_eq!(utc(951_782_400_000), "2000-02-29 00:00:00 UTC");
+    }
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(safe("plain text\tand tab"), "plain text\tand tab");
+        assert_eq!(safe("\u{1b}]0;pwned\u{7}title"), "^[]0;pwned^Gtitle");
+        assert_eq!(safe("a\u{9b}31mb"), "a<U+009B>31mb");
     }
 
     #[test]

@@ -326,12 +326,21 @@ impl Operator for TerminalOperator {
         total: usize,
         title: &str,
         why: Option<&str>,
+        guidance: Option<&str>,
         commands: &[String],
     ) -> Choice {
         println!(
             "\n{}",
-            self.style.bold(&format!("Step {number}/{total}: {title}"))
+            self.style.bold(&format!(
+                "Step {number}/{total}: {}",
+                crate::render::safe(title)
+            ))
         );
+        if let Some(g) = guidance {
+            for line in g.lines() {
+                println!("  {}", crate::render::safe(line));
+            }
+        }
         if let Some(w) = why {
             println!("  why: {w}");
         }
@@ -348,7 +357,7 @@ impl Operator for TerminalOperator {
             };
         }
         for c in commands {
-            println!("  $ {c}");
+            println!("  $ {}", crate::render::safe(c));
         }
         loop {
             let prompt = if commands.is_empty() {

@@ -335,3 +335,49 @@ fn a_command_that_never_ends_fails_instead_of_hanging() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_guided_run_shows_each_steps_prose_and_never_obeys_escapes_in_it() {
+    if !require_shell("bash") {
+        return;
+    }
+    let world = World::new();
+    let md = world.dir.path().join("check.md");
+    std::fs::write(
+        &md,
+        "# Check the rollout\n\n## Steps\n\n- [ ] Run the dry run:\n  ```sh\n  echo dry-run ok\n  ```\n- [ ] Confirm the dry run shows **0 deletions** on [the board](https://grafana.example.com)\n  and that the title is not \u{1b}]0;pwned\u{7} changed.\n- [ ] Run it:\n  ```sh\n  echo done\n  ```\n",
+    )
+    .unwrap();
+    assert!(
+        world
+            .tacit(&["import", md.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let work = world.dir.path().join("w");
+    std::fs::create_dir_all(&work).unwrap();
+    let out = std::process::Command::new(tacit_bin())
+        .args(["run", "check", "--yes", "--shell", "bash"])
+        .current_dir(&work)
+        .env("TACIT_DB", world.db())
+        .env("HOME", world.home())
+        .env("TACIT_CONFIG", world.dir.path().join("config.toml"))
+        .env("NO_COLOR", "1")
+        .env_remove("TACIT_SOCKET")
+        .env_remove("TACIT_RUN_ID")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    // Three steps: the manual check sits between the dry run and the real one.
+    assert!(
+        stdout.contains("Step 2/3: Confirm the dry run shows **0 deletions**"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("and that the title is not ^[]0;pwned^G changed."),
+        "{stdout}"
+    );
+    assert!(!stdout.contains('\u{1b}'), "an escape reached the terminal");
+}

@@ -102,12 +102,15 @@ pub trait Operator {
     fn say(&mut self, text: &str);
     /// Live output of a running command.
     fn output(&mut self, bytes: &[u8]);
+    /// `guidance`: what the operator reads before acting (a manual step's
+    /// instruction, an imported step's prose and snippets).
     fn before_step(
         &mut self,
         number: usize,
         total: usize,
         title: &str,
         why: Option<&str>,
+        guidance: Option<&str>,
         commands: &[String],
     ) -> Choice;
     /// May the rule's fix run?
@@ -514,11 +517,13 @@ impl Runner<'_> {
                 title: step.title.clone(),
             });
             let started = std::time::Instant::now();
+            let guidance = step.guidance();
             let mut choice = self.operator.before_step(
                 i + 1,
                 total,
                 &step.title,
                 step.why.as_deref(),
+                guidance.as_deref(),
                 &commands,
             );
             while choice == Choice::OpenShell {
@@ -537,6 +542,7 @@ impl Runner<'_> {
                     total,
                     &step.title,
                     step.why.as_deref(),
+                    guidance.as_deref(),
                     &commands,
                 );
             }
