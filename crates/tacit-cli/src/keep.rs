@@ -24,12 +24,19 @@ fn revision(summary: String, runs: Vec<String>) -> Revision {
 }
 
 /// `90d`, `12w`, `3m` (30-day months) or a bare number of days.
+/// clap's check of `--review-every`: a bad interval is a usage error (exit 2).
+pub fn interval_arg(text: &str) -> std::result::Result<String, String> {
+    parse_interval(text)
+        .map(|_| text.to_string())
+        .map_err(|e| e.to_string())
+}
+
 pub fn parse_interval(text: &str) -> Result<u32> {
     let t = text.trim();
     let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
-    let n: u32 = num
-        .parse()
-        .with_context(|| format!("\"{text}\" is not an interval: use e.g. 90d, 12w or 3m"))?;
+    let Ok(n) = num.parse::<u32>() else {
+        bail!("\"{text}\" is not an interval: use e.g. 90d, 12w or 3m");
+    };
     let days = match unit {
         "" | "d" => n,
         "w" => n * 7,

@@ -170,7 +170,7 @@ enum Command {
         #[arg(long)]
         owner: String,
         /// e.g. 90d, 12w, 3m.
-        #[arg(long, value_name = "INTERVAL")]
+        #[arg(long, value_name = "INTERVAL", value_parser = keep::interval_arg)]
         review_every: Option<String>,
     },
     /// Define a team (a named list of people) that can own SOPs; change its
@@ -251,6 +251,23 @@ fn main() -> ExitCode {
         }
     }
     let paths = Paths::resolve(cli.db.as_deref());
+    // A library named on the command line (`--db`) in a folder that does not
+    // exist is a typo, not a request to create folders; the default
+    // location and a configured TACIT_DB are created as needed.
+    let from_env = std::env::var_os("TACIT_DB").map(std::path::PathBuf::from);
+    if cli.db.is_some() && cli.db != from_env {
+        let parent = paths.db.parent().filter(|p| !p.as_os_str().is_empty());
+        if let Some(parent) = parent
+            && !parent.is_dir()
+        {
+            eprintln!(
+                "tacit: the library {} cannot be created: the folder {} does not exist (create it first, or choose another --db)",
+                paths.db.display(),
+                parent.display()
+            );
+            return ExitCode::from(2);
+        }
+    }
     let result = match cli.command {
         Command::Record(args) => record::run(&paths, args),
         Command::Runs(args) => runs::run(&paths, args),
@@ -343,13 +360,15 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("tacit: {e:#}");
-            ExitCode::from(1)
+            if e.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
         }
     }
 }
 
-/// A current-thread runtime: tacit's work is I/O on a handful of files and
-/// one PTY, and one thread keeps the recorder's footprint small.
 fn prints_only(command: &Command) -> bool {
     matches!(
         command,
@@ -365,9 +384,19 @@ fn prints_only(command: &Command) -> bool {
             | Command::Diff { .. }
             | Command::Stats { .. }
             | Command::Team { .. }
+            | Command::Completions { .. }
     )
 }
 
+/// A mistake in how tacit was called (a malformed `--param`, an unknown
+/// parameter, a library folder that does not exist): exit 2, like clap's own
+/// usage errors.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// A current-thread runtime: tacit's work is I/O on a handful of files and
+/// one PTY, and one thread keeps the recorder's footprint small.
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()

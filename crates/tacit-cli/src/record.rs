@@ -21,6 +21,7 @@ use crate::sink::JournalSink;
 pub struct RecordArgs {
     /// The procedure's name, e.g. deploy-web. Runs with the same name are
     /// drafted into one SOP.
+    #[arg(value_parser = parse_name)]
     pub name: String,
     /// The shell to record (default: $SHELL).
     #[arg(long, value_parser = ["bash", "zsh", "fish"])]
@@ -57,6 +58,15 @@ fn valid_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// clap's check of a procedure name: a bad one is a usage error (exit 2).
+pub fn parse_name(name: &str) -> std::result::Result<String, String> {
+    if valid_name(name) {
+        Ok(name.to_string())
+    } else {
+        Err("use letters, digits, '-', '_' or '.' (at most 100), e.g. deploy-web".into())
+    }
 }
 
 pub fn run(paths: &Paths, args: RecordArgs) -> Result<ExitCode> {
@@ -193,6 +203,7 @@ pub fn run(paths: &Paths, args: RecordArgs) -> Result<ExitCode> {
     }
     match stored {
         Ok(()) => {
+            eprintln!("  next, draft the SOP: tacit draft {}", meta.name);
             eprintln!("  see the timeline:  tacit runs show {id}");
             eprintln!(
                 "  export it:         tacit runs export {id} --format cast -o {}.cast",

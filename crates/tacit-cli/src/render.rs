@@ -246,6 +246,18 @@ pub fn timeline(meta: &RunMeta, events: &[Event], style: &Style, max_lines: usiz
                 "\n  {} {summary}\n",
                 style.bold(&format!("outcome: {outcome}"))
             )),
+            EventBody::Params { values } => {
+                let list: Vec<String> = values.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                out.push_str(&format!(
+                    "        {} {}\n",
+                    style.dim("parameters:"),
+                    if list.is_empty() {
+                        "none".into()
+                    } else {
+                        list.join(", ")
+                    }
+                ));
+            }
         }
     }
     out

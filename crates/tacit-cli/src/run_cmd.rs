@@ -11,7 +11,9 @@ use tacit_capture::driven::{CommandOutcome, DrivenOptions, DrivenShell};
 use tacit_capture::integration::{ShellKind, find_program};
 use tacit_capture::session::short_id;
 use tacit_core::{Paths, RunMeta, RunStatus, now_ms};
-use tacit_runner::{Choice, Operator, OperatorAnswer, Outcome, Runner, fill, missing_params};
+use tacit_runner::{
+    AfterFailure, Choice, Operator, OperatorAnswer, Outcome, Runner, fill, missing_params,
+};
 use tacit_sop::{DecisionRule, Sop};
 use tacit_store::journal::{JournalWriter, read_journal};
 use tacit_store::{Proposal, SqliteStore, Store, import_journal};
@@ -49,22 +51,67 @@ pub struct RunArgs {
     /// The shell to run the steps in (default: $SHELL).
     #[arg(long, value_parser = ["bash", "zsh", "fish"])]
     pub shell: Option<String>,
-    /// Continue the last interrupted run of this SOP (a killed process, a
-    /// closed terminal) from its first unfinished step.
+    /// Continue the last interrupted or aborted run of this SOP (a killed
+    /// process, a closed terminal, Ctrl-C at a prompt) from its first
+    /// unfinished step, with the parameter values it used.
     #[arg(long)]
     pub resume: bool,
+    /// With --resume: allow a --param that differs from the value the run
+    /// used (recorded as a deviation, with a reason).
+    #[arg(long, requires = "resume")]
+    pub force_param: bool,
     /// Seconds a single command may take.
     #[arg(long, default_value_t = 3600)]
     pub timeout: u64,
 }
 
-fn parse_params(sop: &Sop, raw: &[String], yes: bool) -> Result<BTreeMap<String, String>> {
-    let mut params = BTreeMap::new();
+/// A parameter `--resume` was asked to change: (name, old, new).
+type Forced = Vec<(String, String, String)>;
+
+/// The parameter values: `stored` (the interrupted run's, when resuming)
+/// first; a `--param` that changes one of them is refused unless `force`.
+fn parse_params(
+    sop: &Sop,
+    raw: &[String],
+    yes: bool,
+    stored: Option<&BTreeMap<String, String>>,
+    force: bool,
+) -> Result<(BTreeMap<String, String>, Forced)> {
+    let mut params = stored.cloned().unwrap_or_default();
+    let mut forced = Vec::new();
+    let known: Vec<&str> = sop.parameters.iter().map(|p| p.name.as_str()).collect();
     for p in raw {
-        let (k, v) = p
-            .split_once('=')
-            .with_context(|| format!("--param {p}: write it as NAME=VALUE"))?;
-        params.insert(k.trim().to_string(), v.to_string());
+        let Some((k, v)) = p.split_once('=') else {
+            return Err(crate::UsageError(format!("--param {p}: write it as NAME=VALUE")).into());
+        };
+        let k = k.trim();
+        if !known.contains(&k) {
+            let hint = tacit_library::closest(k, known.iter().copied())
+                .map(|c| format!("did you mean `{c}`? "))
+                .unwrap_or_default();
+            return Err(crate::UsageError(if known.is_empty() {
+                format!("--param {k}: {} takes no parameters", sop.id)
+            } else {
+                format!(
+                    "--param {k}: {} has no parameter `{k}`; {hint}its parameters are {}",
+                    sop.id,
+                    known.join(", ")
+                )
+            })
+            .into());
+        }
+        if let Some(old) = stored.and_then(|s| s.get(k))
+            && old != v
+        {
+            if !force {
+                return Err(crate::UsageError(format!(
+                    "--param {k}={v}: the interrupted run used {k}={old}, and --resume goes on with the same values. Changing one mid-procedure is refused; add --force-param to change it anyway (it is recorded as a deviation, with your reason)"
+                ))
+                .into());
+            }
+            forced.push((k.to_string(), old.clone(), v.to_string()));
+        }
+        params.insert(k.to_string(), v.to_string());
     }
     // A given value that does not fit the parameter counts as missing, so
     // it is asked again (or refused with --yes).
@@ -78,7 +125,7 @@ fn parse_params(sop: &Sop, raw: &[String], yes: bool) -> Result<BTreeMap<String,
     }
     let missing = missing_params(sop, &params);
     if missing.is_empty() {
-        return Ok(params);
+        return Ok((params, forced));
     }
     if yes || !std::io::stdin().is_terminal() {
         eprintln!(
@@ -122,7 +169,7 @@ fn parse_params(sop: &Sop, raw: &[String], yes: bool) -> Result<BTreeMap<String,
             break;
         }
     }
-    Ok(params)
+    Ok((params, forced))
 }
 
 /// A parameter's type, inferred from the values seen in the runs: when every
@@ -299,13 +346,47 @@ struct TerminalOperator {
     sop_id: String,
     shell: String,
     db: std::path::PathBuf,
+    /// The line editor for every prompt (arrows, history, a prefilled
+    /// command to edit); `None` when it cannot start.
+    editor: Option<rustyline::DefaultEditor>,
 }
 
 impl TerminalOperator {
-    fn ask(&self, prompt: &str) -> String {
-        eprint!("{prompt}");
-        let _ = std::io::stderr().flush();
-        read_line().unwrap_or_default()
+    /// One line from the operator; `None` for Ctrl-C or Ctrl-D (or the end
+    /// of input): the caller treats it as "stop here".
+    fn ask(&mut self, prompt: &str) -> Option<String> {
+        self.ask_with(prompt, "")
+    }
+
+    /// Like [`ask`], with `initial` already typed (the command to edit).
+    fn ask_with(&mut self, prompt: &str, initial: &str) -> Option<String> {
+        if self.editor.is_none() {
+            self.editor = rustyline::DefaultEditor::new().ok();
+        }
+        let Some(editor) = self.editor.as_mut() else {
+            eprint!("{prompt}");
+            let _ = std::io::stderr().flush();
+            return read_line().ok();
+        };
+        match editor.readline_with_initial(prompt, (initial, "")) {
+            Ok(line) => {
+                if !line.trim().is_empty() {
+                    let _ = editor.add_history_entry(line.as_str());
+                }
+                Some(line)
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// A one-line reason, asked until given; `None` if the operator stops.
+    fn reason(&mut self, prompt: &str) -> Option<String> {
+        loop {
+            let r = self.ask(prompt)?;
+            if !r.trim().is_empty() {
+                return Some(r.trim().to_string());
+            }
+        }
     }
 }
 
@@ -329,13 +410,12 @@ impl Operator for TerminalOperator {
         guidance: Option<&str>,
         commands: &[String],
     ) -> Choice {
-        println!(
-            "\n{}",
-            self.style.bold(&format!(
-                "Step {number}/{total}: {}",
-                crate::render::safe(title)
-            ))
-        );
+        let header = if title.starts_with("Success check: ") {
+            format!("{} ({number}/{total})", crate::render::safe(title))
+        } else {
+            format!("Step {number}/{total}: {}", crate::render::safe(title))
+        };
+        println!("\n{}", self.style.bold(&header));
         if let Some(g) = guidance {
             for line in g.lines() {
                 println!("  {}", crate::render::safe(line));
@@ -359,50 +439,105 @@ impl Operator for TerminalOperator {
         for c in commands {
             println!("  $ {}", crate::render::safe(c));
         }
+        const WHY: &str = "  why (one line, kept with the run): ";
         loop {
             let prompt = if commands.is_empty() {
                 "  [d]one  [s]kip  [a]bort > "
             } else {
                 "  [r]un  [e]dit  [s]kip  [d]one by hand  [o]pen a shell  [a]bort > "
             };
-            let answer = self.ask(prompt);
-            let reason = |me: &Self| {
-                loop {
-                    let r = me.ask("  why (one line, kept with the run): ");
-                    if !r.trim().is_empty() {
-                        return r.trim().to_string();
-                    }
-                }
+            // Ctrl-C or Ctrl-D at any prompt stops the run: it is stored as
+            // aborted, with what happened so far, and can be resumed.
+            let Some(answer) = self.ask(prompt) else {
+                return Choice::Abort;
             };
             match answer.trim() {
                 "r" | "run" | "" if !commands.is_empty() => return Choice::Run,
                 "e" | "edit" if !commands.is_empty() => {
-                    let command = self.ask("  command to run instead: ");
+                    let Some(command) =
+                        self.ask_with("  command to run instead: ", &commands.join(" && "))
+                    else {
+                        return Choice::Abort;
+                    };
                     if command.trim().is_empty() {
                         continue;
                     }
+                    let Some(reason) = self.reason(WHY) else {
+                        return Choice::Abort;
+                    };
                     return Choice::Edit {
                         command: command.trim().to_string(),
-                        reason: reason(self),
+                        reason,
                     };
                 }
                 "s" | "skip" => {
-                    return Choice::Skip {
-                        reason: reason(self),
+                    let Some(reason) = self.reason(WHY) else {
+                        return Choice::Abort;
                     };
+                    return Choice::Skip { reason };
                 }
                 "d" | "done" => {
-                    return Choice::DoneByHand {
-                        reason: if commands.is_empty() {
-                            "confirmed".into()
-                        } else {
-                            reason(self)
-                        },
+                    let reason = if commands.is_empty() {
+                        "confirmed".into()
+                    } else {
+                        match self.reason(WHY) {
+                            Some(r) => r,
+                            None => return Choice::Abort,
+                        }
                     };
+                    return Choice::DoneByHand { reason };
                 }
                 "a" | "abort" => return Choice::Abort,
                 "o" | "open" | "shell" => return Choice::OpenShell,
                 _ => println!("  type r, e, s, d, o or a"),
+            }
+        }
+    }
+
+    fn after_failure(&mut self, context: &str, command: &str) -> AfterFailure {
+        if self.yes {
+            return AfterFailure::Stop;
+        }
+        const WHY: &str = "  why (one line, kept with the run): ";
+        println!(
+            "  {}",
+            self.style.dim(&format!(
+                "your answer is stored for the owner; now, for \"{}\":",
+                crate::render::safe(context)
+            ))
+        );
+        loop {
+            let Some(a) =
+                self.ask("  [r]etry  [e]dit  [o]pen a shell  [s]kip this step  [a]bort > ")
+            else {
+                return AfterFailure::Abort;
+            };
+            match a.trim() {
+                "r" | "retry" => return AfterFailure::Retry,
+                "e" | "edit" => {
+                    let Some(new) = self.ask_with("  command to run instead: ", command) else {
+                        return AfterFailure::Abort;
+                    };
+                    if new.trim().is_empty() {
+                        continue;
+                    }
+                    let Some(reason) = self.reason(WHY) else {
+                        return AfterFailure::Abort;
+                    };
+                    return AfterFailure::Edit {
+                        command: new.trim().to_string(),
+                        reason,
+                    };
+                }
+                "o" | "open" | "shell" => return AfterFailure::OpenShell,
+                "s" | "skip" => {
+                    let Some(reason) = self.reason(WHY) else {
+                        return AfterFailure::Abort;
+                    };
+                    return AfterFailure::Skip { reason };
+                }
+                "a" | "abort" => return AfterFailure::Abort,
+                _ => println!("  type r, e, o, s or a"),
             }
         }
     }
@@ -420,7 +555,7 @@ impl Operator for TerminalOperator {
         } else {
             self.ask("  apply this rule? [Y/n] ")
         };
-        !matches!(a.trim(), "n" | "no" | "N")
+        a.is_some_and(|a| !matches!(a.trim(), "n" | "no" | "N"))
     }
 
     fn open_shell(&mut self, folder: &str) -> Option<(String, String)> {
@@ -443,12 +578,9 @@ impl Operator for TerminalOperator {
             println!("  could not open a shell: {e}");
             return None;
         }
-        let reason = loop {
-            let r = self.ask("  why did you open a shell (one line, kept with the run): ");
-            if !r.trim().is_empty() {
-                break r.trim().to_string();
-            }
-        };
+        let reason = self
+            .reason("  why did you open a shell (one line, kept with the run): ")
+            .unwrap_or_else(|| "(not given)".into());
         Some((format!("investigation run {}", short_id(&run_id)), reason))
     }
 
@@ -467,12 +599,12 @@ impl Operator for TerminalOperator {
             self.style
                 .bold("What did you do about this, and why? (your answer goes to the SOP's owner)")
         );
-        let action = self.ask("  what did you do: ");
+        let action = self.ask("  what did you do: ")?;
         if action.trim().is_empty() {
             return None;
         }
-        let reason = self.ask("  why (the principle): ");
-        let escalate = self.ask("  escalate when (optional): ");
+        let reason = self.ask("  why (the principle): ").unwrap_or_default();
+        let escalate = self.ask("  escalate when (optional): ").unwrap_or_default();
         Some(OperatorAnswer {
             action: action.trim().into(),
             reason: reason.trim().into(),
@@ -483,8 +615,10 @@ impl Operator for TerminalOperator {
 
 /// The interrupted run `--resume` continues: its meta, the steps it
 /// finished, and the SOP version it followed.
-async fn interrupted_run(store: &SqliteStore, sop_id: &str) -> Result<(RunMeta, Vec<String>)> {
+async fn interrupted_run(store: &SqliteStore, sop_id: &str) -> Result<Resumed> {
     let candidates = store.list_runs(Some(sop_id)).await?;
+    // The latest guided run, if it stopped part-way: interrupted (a killed
+    // process, a closed terminal) or aborted by the operator.
     let Some(run) = candidates.into_iter().find(|r| {
         r.meta.sop_id.as_deref() == Some(sop_id) && r.meta.status == RunStatus::Interrupted
     }) else {
@@ -493,10 +627,9 @@ async fn interrupted_run(store: &SqliteStore, sop_id: &str) -> Result<(RunMeta, 
         );
     };
     let events = store.events(&run.meta.id).await?;
-    if events
-        .iter()
-        .any(|e| matches!(e.body, tacit_core::EventBody::Outcome { .. }))
-    {
+    if events.iter().any(|e| {
+        matches!(&e.body, tacit_core::EventBody::Outcome { outcome, .. } if outcome != "aborted")
+    }) {
         bail!(
             "run {} already ended; start a new one",
             short_id(&run.meta.id)
@@ -509,8 +642,19 @@ async fn interrupted_run(store: &SqliteStore, sop_id: &str) -> Result<(RunMeta, 
             _ => None,
         })
         .collect();
-    Ok((run.meta, done))
+    let params = events
+        .iter()
+        .rev()
+        .find_map(|e| match &e.body {
+            tacit_core::EventBody::Params { values } => Some(values.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    Ok((run.meta, done, params))
 }
+
+/// An interrupted run: its meta, the steps it finished, its parameters.
+type Resumed = (RunMeta, Vec<String>, BTreeMap<String, String>);
 
 pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
     let rt = crate::runtime()?;
@@ -521,12 +665,19 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
         } else {
             None
         };
-        let version = resumed.as_ref().and_then(|(m, _)| m.sop_version);
+        let version = resumed.as_ref().and_then(|(m, ..)| m.sop_version);
         let sop = crate::sop_cmd::load_sop(&store, &args.sop, version).await;
         store.close().await;
         anyhow::Ok(sop.map(|s| (s, resumed))?)
     })?;
-    let params = parse_params(&sop, &args.params, args.yes)?;
+    let stored = resumed.as_ref().map(|(_, _, p)| p.clone());
+    let (params, forced) = parse_params(
+        &sop,
+        &args.params,
+        args.yes,
+        stored.as_ref(),
+        args.force_param,
+    )?;
     if args.dry_run {
         dry_run(&sop, &params);
         return Ok(ExitCode::SUCCESS);
@@ -552,7 +703,7 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
         })
         .collect();
     let (meta, mut sink, done_before, cwd) = match resumed {
-        Some((meta, done)) => {
+        Some((meta, done, _)) => {
             let path = tacit_store::journal::journal_path(&paths.journal_dir(), &meta.id);
             let (journal, next) = JournalWriter::reopen(&path).with_context(|| {
                 format!("cannot reopen the journal of run {}", short_id(&meta.id))
@@ -578,14 +729,44 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
             (meta, sink, Vec::new(), cwd)
         }
     };
-    if !done_before.is_empty() || args.resume {
+    {
         use tacit_capture::session::EventSink;
-        sink.record(tacit_core::EventBody::Note {
-            text: format!(
-                "resumed by {} after an interruption",
-                tacit_core::current_user()
-            ),
-        });
+        if !done_before.is_empty() || args.resume {
+            sink.record(tacit_core::EventBody::Note {
+                text: format!(
+                    "resumed by {} after an interruption",
+                    tacit_core::current_user()
+                ),
+            });
+        }
+        for (name, old, new) in &forced {
+            let reason = if args.yes || !std::io::stdin().is_terminal() {
+                "changed with --force-param".to_string()
+            } else {
+                loop {
+                    eprint!(
+                        "why change {name} from {old} to {new} mid-procedure (kept with the run): "
+                    );
+                    let _ = std::io::stderr().flush();
+                    let r = read_line().unwrap_or_default();
+                    if !r.trim().is_empty() {
+                        break r.trim().to_string();
+                    }
+                }
+            };
+            sink.record(tacit_core::EventBody::Deviation {
+                step: "(parameters)".into(),
+                what: format!("changed {name} from `{old}` to `{new}` on resume"),
+                reason,
+            });
+        }
+        // The values, for a later --resume (secret ones are never kept).
+        let values: BTreeMap<String, String> = params
+            .iter()
+            .filter(|(k, _)| !sop.parameters.iter().any(|p| &p.name == *k && p.secret))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        sink.record(tacit_core::EventBody::Params { values });
     }
     let journal_path = sink.journal.path().to_path_buf();
     let style = Style::stdout();
@@ -616,6 +797,7 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
             sop_id: sop.id.clone(),
             shell: kind.name().to_string(),
             db: paths.db.clone(),
+            editor: None,
         };
         let runner = Runner {
             sop: &sop,
@@ -639,7 +821,13 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
             return Err(e).context("the run could not continue");
         }
     };
-    let _ = sink.finish(RunStatus::Completed);
+    // An aborted run stays resumable: it ends as interrupted, with its
+    // outcome on record.
+    let _ = sink.finish(if report.outcome == Outcome::Aborted {
+        RunStatus::Interrupted
+    } else {
+        RunStatus::Completed
+    });
     rt.block_on(async {
         let store = SqliteStore::open(&paths.db).await?;
         import_journal(&store, &read_journal(&journal_path)?).await?;

@@ -167,7 +167,8 @@ async fn list(store: &SqliteStore, name: Option<&str>, json: bool, style: &Style
             "{:<10} {:<20} {:<12} {:<24} {:>8} {:>6} {:>7}",
             tacit_capture::session::short_id(&r.meta.id),
             r.meta.name,
-            r.meta.status.as_str(),
+            // A guided run says how it ended, not just that it did.
+            r.outcome.as_deref().unwrap_or(r.meta.status.as_str()),
             render::utc(r.meta.started_at_ms),
             r.commands,
             r.failed_commands,

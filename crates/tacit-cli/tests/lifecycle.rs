@@ -75,7 +75,8 @@ fn drafting_again_keeps_every_human_edit_and_proposes_the_new_rule() {
     t.line("The app caches its version when it starts");
     t.expect("escalate when (optional): ");
     t.line("");
-    assert_eq!(t.wait().code(), Some(10));
+    abort_after_answer(&mut t);
+    assert_eq!(t.wait().code(), Some(13));
     let editor = world.dir.path().join("editor.sh");
     std::fs::write(
         &editor,

@@ -29,6 +29,9 @@ fn the_lock_rule_is_shown_with_its_reason_applied_and_the_run_succeeds_in_a_pty(
     t.expect("Release the new version");
     t.expect("[a]bort > ");
     t.line("r");
+    t.expect("Success check: ");
+    t.expect("[a]bort > ");
+    t.line("r");
     t.expect("healthy: version 1.4.2");
     t.expect("succeeded");
     assert!(t.wait().success());
@@ -164,8 +167,9 @@ fn an_unknown_failure_asks_the_operator_and_their_answer_becomes_the_proposal() 
     t.line("The running process caches the version at start");
     t.expect("escalate when (optional): ");
     t.line("");
-    t.expect("failed");
-    assert_eq!(t.wait().code(), Some(10));
+    abort_after_answer(&mut t);
+    t.expect("aborted");
+    assert_eq!(t.wait().code(), Some(13));
 
     let props = world.tacit(&["proposals", "deploy-web", "--json"]);
     let props: serde_json::Value = serde_json::from_slice(&props.stdout).unwrap();
@@ -185,7 +189,7 @@ fn an_unknown_failure_asks_the_operator_and_their_answer_becomes_the_proposal() 
             .contains("Check health")
     );
     let run = world.run_json(guided_runs(&world)[0]["id"].as_str().unwrap());
-    assert_eq!(outcome_of(&run), "failed");
+    assert_eq!(outcome_of(&run), "aborted");
     // The answer is on the record of the run, linked to the failed command.
     assert!(
         run["events"]

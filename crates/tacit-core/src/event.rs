@@ -137,6 +137,11 @@ pub enum EventBody {
         outcome: String,
         summary: String,
     },
+    /// The parameter values a guided run was started with (secret ones are
+    /// never kept): `--resume` goes on with the same values.
+    Params {
+        values: std::collections::BTreeMap<String, String>,
+    },
 }
 
 impl EventBody {
@@ -155,6 +160,7 @@ impl EventBody {
             EventBody::Deviation { .. } => "deviation",
             EventBody::Outcome { .. } => "outcome",
             EventBody::StepDone { .. } => "step_done",
+            EventBody::Params { .. } => "params",
         }
     }
 
@@ -197,6 +203,11 @@ impl EventBody {
             EventBody::Outcome { outcome, summary } => {
                 *outcome = f(outcome);
                 *summary = f(summary);
+            }
+            EventBody::Params { values } => {
+                for v in values.values_mut() {
+                    *v = f(v);
+                }
             }
             EventBody::Check { .. } | EventBody::Prereq { .. } => {}
         }

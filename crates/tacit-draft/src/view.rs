@@ -119,7 +119,8 @@ pub fn view(run: &RunInput) -> RunView {
             | EventBody::RuleApplied { .. }
             | EventBody::Deviation { .. }
             | EventBody::Outcome { .. }
-            | EventBody::StepDone { .. } => {}
+            | EventBody::StepDone { .. }
+            | EventBody::Params { .. } => {}
         }
     }
     RunView {

@@ -75,9 +75,20 @@ async fn runs_to_draft<S: Store>(
                     "\"{name}\" has {guided} guided run(s) but no recordings. A guided run follows the SOP; what it found reaches the SOP as proposals (`tacit review {name}`). Record the procedure with `tacit record {name}`, or draft from the guided runs anyway with --include-guided."
                 )
             } else {
-                format!(
-                    "no finished runs are recorded as \"{name}\". Record one with `tacit record {name}` (see `tacit runs` for names)."
-                )
+                let names: Vec<String> = store
+                    .list_runs(None)
+                    .await?
+                    .into_iter()
+                    .map(|r| r.meta.name)
+                    .collect();
+                match crate::closest(name, names.iter().map(String::as_str)) {
+                    Some(near) => format!(
+                        "no finished runs are recorded as \"{name}\"; did you mean \"{near}\"? (see `tacit runs` for names)"
+                    ),
+                    None => format!(
+                        "no finished runs are recorded as \"{name}\". Record one with `tacit record {name}` (see `tacit runs` for names)."
+                    ),
+                }
             }));
         }
         chosen

@@ -17,7 +17,7 @@ pub use drafting::{DraftOptions, Drafted, draft_into_store};
 pub use importing::{
     FileOutcome, FileReport, ImportOptions, ImportReport, SourceFile, import_files,
 };
-pub use sops::{load_sop, same_content, save_version, search_text};
+pub use sops::{closest, load_sop, same_content, save_version, search_text};
 
 use tacit_store::StoreError;
 

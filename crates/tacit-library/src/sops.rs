@@ -8,6 +8,19 @@ use crate::{LibraryError, Result};
 /// One version of an SOP, or the latest.
 pub async fn load_sop<S: Store>(store: &S, id: &str, version: Option<u32>) -> Result<Sop> {
     let Some(stored) = store.sop_version(id, version).await? else {
+        if version.is_none() {
+            let ids: Vec<String> = store
+                .list_sops()
+                .await?
+                .into_iter()
+                .map(|v| v.sop_id)
+                .collect();
+            if let Some(near) = closest(id, ids.iter().map(String::as_str)) {
+                return Err(LibraryError::NotFound(format!(
+                    "there is no SOP called \"{id}\"; did you mean \"{near}\"? (`tacit list` shows them all)"
+                )));
+            }
+        }
         return Err(LibraryError::NotFound(match version {
             Some(v) => format!("{id} has no version {v} (see `tacit show {id}` for the latest)"),
             None => format!(
@@ -21,6 +34,19 @@ pub async fn load_sop<S: Store>(store: &S, id: &str, version: Option<u32>) -> Re
             stored.version
         ))
     })
+}
+
+/// The candidate closest to a mistyped name, when one is close enough to be
+/// what was meant (a typo, a missing or extra word part), for "did you
+/// mean".
+pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let name = name.to_lowercase();
+    candidates
+        .filter(|c| *c != name)
+        .map(|c| (strsim::jaro_winkler(&name, &c.to_lowercase()), c))
+        .filter(|(score, _)| *score >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
 }
 
 /// Whether two SOPs say the same thing: versions, history, the owner and

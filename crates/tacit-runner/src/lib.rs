@@ -121,6 +121,34 @@ pub trait Operator {
     /// Opens a recorded shell in `folder`; returns what to put on the record
     /// (e.g. the investigation's run id) and the operator's reason.
     fn open_shell(&mut self, folder: &str) -> Option<(String, String)>;
+    /// A failure the SOP does not cover was answered: what now? The answer
+    /// is already on its way to the owner as a proposal. The default (and
+    /// `--yes`) stops the run there.
+    fn after_failure(&mut self, context: &str, command: &str) -> AfterFailure {
+        let _ = (context, command);
+        AfterFailure::Stop
+    }
+}
+
+/// What the operator does after a failure the SOP does not cover.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterFailure {
+    /// End the run here (failed, or unresolved when nobody answered).
+    Stop,
+    /// Run the same command again (the operator fixed something).
+    Retry,
+    /// Run this instead.
+    Edit {
+        command: String,
+        reason: String,
+    },
+    /// Open a recorded shell to investigate, then decide again.
+    OpenShell,
+    /// Go on with the next step.
+    Skip {
+        reason: String,
+    },
+    Abort,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -219,9 +247,24 @@ pub struct Runner<'a> {
     pub forward_input: bool,
 }
 
+/// What happened so far at one failing command.
+#[derive(Default)]
+struct Tries {
+    /// Its decision rule was applied (a second failure escalates).
+    applied: bool,
+    /// The operator answered the question (not asked again on a retry).
+    answered: bool,
+}
+
 enum Handled {
     Fixed,
     Stop(Outcome, String),
+    /// Run the command again.
+    Retry,
+    /// Run this command in its place.
+    Replace(String),
+    /// Leave the rest of this step (or this check) and go on.
+    Skip,
 }
 
 fn shell_quote(s: &str) -> String {
@@ -341,7 +384,7 @@ impl Runner<'_> {
         mut seq_outcome: (u64, CommandOutcome),
         expect: &Expectation,
         report: &mut Report,
-        applied: &mut bool,
+        tries: &mut Tries,
     ) -> Result<Handled, CaptureError> {
         loop {
             let (seq, outcome) = &seq_outcome;
@@ -352,7 +395,7 @@ impl Runner<'_> {
                 .find(|r| rule_matches(r, context, outcome))
                 .cloned();
             match rule {
-                Some(rule) if *applied => {
+                Some(rule) if tries.applied => {
                     // The known fix did not help: this is where the SOP says stop.
                     let _ = rule;
                     report.escalations = self.sop.escalations.clone();
@@ -399,15 +442,21 @@ impl Runner<'_> {
                         when: rule.when.summary.clone(),
                         then: rule.then.clone(),
                     });
-                    *applied = true;
+                    tries.applied = true;
                     self.go_to(Some(&folder)).await?;
                     seq_outcome = self.exec(command).await?;
                     if meets(expect, &seq_outcome.1, self.params).is_ok() {
                         return Ok(Handled::Fixed);
                     }
                 }
+                None if tries.answered => {
+                    // Asked already at this command: only what to do next.
+                    let folder = outcome.cwd.clone();
+                    return self.after_failure(context, command, report, &folder).await;
+                }
                 None => {
                     let answer = self.operator.unknown(context, outcome);
+                    tries.answered = answer.is_some();
                     if let Some(a) = &answer {
                         self.sink.record(EventBody::Answer(Answer {
                             command_seq: *seq,
@@ -431,6 +480,17 @@ impl Runner<'_> {
                         answer: answer.clone(),
                         summary: summary.clone(),
                     });
+                    let folder = outcome.cwd.clone();
+                    match self
+                        .after_failure(context, command, report, &folder)
+                        .await?
+                    {
+                        Handled::Stop(Outcome::Aborted, msg) => {
+                            return Ok(Handled::Stop(Outcome::Aborted, msg));
+                        }
+                        Handled::Stop(..) => {}
+                        other => return Ok(other),
+                    }
                     return Ok(Handled::Stop(
                         if answer.is_some() {
                             Outcome::Failed
@@ -441,6 +501,73 @@ impl Runner<'_> {
                     ));
                 }
             }
+        }
+    }
+
+    /// After an answered failure: retry, edit, investigate, skip or stop.
+    /// A retry or an edit runs where the failed command started.
+    async fn after_failure(
+        &mut self,
+        context: &str,
+        command: &str,
+        report: &mut Report,
+        folder: &str,
+    ) -> Result<Handled, CaptureError> {
+        loop {
+            return Ok(match self.operator.after_failure(context, command) {
+                AfterFailure::Stop => Handled::Stop(
+                    Outcome::Failed,
+                    format!(
+                        "stopped at \"{context}\": `{command}` failed. A proposal for the SOP's owner was stored."
+                    ),
+                ),
+                AfterFailure::Abort => Handled::Stop(
+                    Outcome::Aborted,
+                    format!("aborted at \"{context}\" after `{command}` failed"),
+                ),
+                AfterFailure::Retry => {
+                    self.deviation(
+                        context,
+                        "retried after a failure",
+                        "the operator retried",
+                        report,
+                    );
+                    self.go_to(Some(folder)).await?;
+                    Handled::Retry
+                }
+                AfterFailure::Edit {
+                    command: new,
+                    reason,
+                } => {
+                    let secret: Vec<String> = self
+                        .sop
+                        .parameters
+                        .iter()
+                        .filter(|p| p.secret)
+                        .map(|p| p.name.clone())
+                        .collect();
+                    let template = unfill(&new, self.params, &secret);
+                    self.deviation(context, &format!("edited to `{template}`"), &reason, report);
+                    self.go_to(Some(folder)).await?;
+                    Handled::Replace(new)
+                }
+                AfterFailure::Skip { reason } => {
+                    self.deviation(context, "skipped after a failure", &reason, report);
+                    Handled::Skip
+                }
+                AfterFailure::OpenShell => {
+                    let folder = self.shell.cwd().to_string();
+                    if let Some((what, reason)) = self.operator.open_shell(&folder) {
+                        self.deviation(
+                            context,
+                            &format!("opened a shell ({what})"),
+                            &reason,
+                            report,
+                        );
+                    }
+                    continue;
+                }
+            });
         }
     }
 
@@ -467,7 +594,7 @@ impl Runner<'_> {
             report.outcome = outcome;
             report.message = message;
         } else {
-            report.message = format!("{}: every step and success check passed.", self.sop.title);
+            report.message = finished_message(self.sop, &report);
         }
         self.sink.record(EventBody::Outcome {
             outcome: report.outcome.as_str().into(),
@@ -587,9 +714,12 @@ impl Runner<'_> {
             };
             self.go_to(step.cwd.as_deref()).await?;
             let mut status = status;
-            let mut applied = false;
-            for (n, command) in commands.iter().enumerate() {
-                let result = self.exec(command).await?;
+            let mut tries = Tries::default();
+            let mut commands = commands;
+            let mut n = 0;
+            while n < commands.len() {
+                let command = commands[n].clone();
+                let result = self.exec(&command).await?;
                 // Only the last command of a step carries the expectation.
                 let expect = if n + 1 == commands.len() {
                     step.expect.clone()
@@ -601,7 +731,7 @@ impl Runner<'_> {
                 };
                 if meets(&expect, &result.1, self.params).is_err() {
                     match self
-                        .handle_failure(&step.title, command, result, &expect, report, &mut applied)
+                        .handle_failure(&step.title, &command, result, &expect, report, &mut tries)
                         .await?
                     {
                         Handled::Fixed => status = StepStatus::RuleApplied,
@@ -610,29 +740,101 @@ impl Runner<'_> {
                             report.steps[i].duration_ms = started.elapsed().as_millis() as i64;
                             return Ok(Some((outcome, msg)));
                         }
+                        Handled::Retry => continue,
+                        Handled::Replace(new) => {
+                            commands[n] = new;
+                            status = StepStatus::Edited;
+                            continue;
+                        }
+                        Handled::Skip => {
+                            status = StepStatus::Skipped;
+                            break;
+                        }
                     }
                 }
+                n += 1;
             }
             let took = started.elapsed().as_millis() as i64;
             self.step_done(&step.title, status.as_str(), took);
             report.steps[i].status = status;
             report.steps[i].duration_ms = started.elapsed().as_millis() as i64;
         }
-        for c in &sop.success_checks {
+        let checks: Vec<_> = sop
+            .success_checks
+            .iter()
+            .filter(|c| c.command.is_some())
+            .collect();
+        for (k, c) in checks.iter().enumerate() {
             let Some(cmd) = &c.command else { continue };
             self.go_to(None).await?;
-            self.operator
-                .say(&format!("success check: {}", c.description));
-            let command = fill(cmd, self.params);
-            let result = self.exec(&command).await?;
-            if meets(&c.expect, &result.1, self.params).is_err() {
-                let context = format!("Success check: {}", c.description);
-                let mut applied = false;
-                if let Handled::Stop(outcome, msg) = self
-                    .handle_failure(&context, &command, result, &c.expect, report, &mut applied)
+            let context = format!("Success check: {}", c.description);
+            let mut command = fill(cmd, self.params);
+            // The same menu as a step: run, edit, skip, do by hand.
+            let mut choice = self.operator.before_step(
+                k + 1,
+                checks.len(),
+                &context,
+                None,
+                None,
+                std::slice::from_ref(&command),
+            );
+            while choice == Choice::OpenShell {
+                let folder = self.shell.cwd().to_string();
+                if let Some((what, reason)) = self.operator.open_shell(&folder) {
+                    self.deviation(
+                        &context,
+                        &format!("opened a shell ({what})"),
+                        &reason,
+                        report,
+                    );
+                }
+                choice = self.operator.before_step(
+                    k + 1,
+                    checks.len(),
+                    &context,
+                    None,
+                    None,
+                    std::slice::from_ref(&command),
+                );
+            }
+            match choice {
+                Choice::Abort => {
+                    return Ok(Some((
+                        Outcome::Aborted,
+                        format!("aborted at the success check \"{}\"", c.description),
+                    )));
+                }
+                Choice::Skip { reason } => {
+                    self.deviation(&context, "skipped", &reason, report);
+                    continue;
+                }
+                Choice::DoneByHand { reason } => {
+                    self.deviation(&context, "done by hand", &reason, report);
+                    continue;
+                }
+                Choice::Edit {
+                    command: new,
+                    reason,
+                } => {
+                    self.deviation(&context, "edited", &reason, report);
+                    command = new;
+                }
+                Choice::Run | Choice::OpenShell => {}
+            }
+            let mut tries = Tries::default();
+            loop {
+                let result = self.exec(&command).await?;
+                if meets(&c.expect, &result.1, self.params).is_ok() {
+                    break;
+                }
+                match self
+                    .handle_failure(&context, &command, result, &c.expect, report, &mut tries)
                     .await?
                 {
-                    return Ok(Some((outcome, msg)));
+                    Handled::Fixed | Handled::Skip => break,
+                    Handled::Stop(outcome, msg) => return Ok(Some((outcome, msg))),
+                    Handled::Retry => continue,
+                    Handled::Replace(new) => command = new,
                 }
             }
         }
@@ -667,6 +869,35 @@ impl Runner<'_> {
             summary: format!("\"{step}\" was {kind}: {reason}"),
         });
     }
+}
+
+/// The end of a run that went to its end: "every step and success check
+/// passed" only when that is true; otherwise what was not done as written,
+/// and by whom.
+fn finished_message(sop: &Sop, report: &Report) -> String {
+    let deviations: Vec<String> = report
+        .proposals
+        .iter()
+        .filter(|p| p.kind == "deviation")
+        .map(|p| {
+            let what = p.answer.as_ref().map_or("changed", |a| a.action.as_str());
+            let why = p.answer.as_ref().map_or("", |a| a.reason.as_str());
+            if why.is_empty() {
+                format!("\"{}\" {what}", p.step)
+            } else {
+                format!("\"{}\" {what} (\"{why}\")", p.step)
+            }
+        })
+        .collect();
+    if deviations.is_empty() {
+        return format!("{}: every step and success check passed.", sop.title);
+    }
+    format!(
+        "{}: finished, not all as written; by {}: {}.",
+        sop.title,
+        tacit_core::current_user(),
+        deviations.join("; ")
+    )
 }
 
 #[cfg(test)]

@@ -78,6 +78,10 @@ pub struct RunSummary {
     pub commands: i64,
     pub failed_commands: i64,
     pub answers: i64,
+    /// How a guided run ended (succeeded, failed, aborted, escalated,
+    /// unresolved); `None` for a recording.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
 }
 
 /// The library of runs. Methods are idempotent where a replay could repeat

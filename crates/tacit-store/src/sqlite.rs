@@ -171,7 +171,9 @@ impl Store for SqliteStore {
              (SELECT COUNT(*) FROM events e WHERE e.run_id = r.id AND e.kind = 'command') AS commands, \
              (SELECT COUNT(*) FROM events e WHERE e.run_id = r.id AND e.kind = 'command' \
                 AND e.exit_code IS NOT NULL AND e.exit_code <> 0) AS failed, \
-             (SELECT COUNT(*) FROM events e WHERE e.run_id = r.id AND e.kind = 'answer') AS answers \
+             (SELECT COUNT(*) FROM events e WHERE e.run_id = r.id AND e.kind = 'answer') AS answers, \
+             (SELECT json_extract(e.body, '$.outcome') FROM events e WHERE e.run_id = r.id \
+                AND e.kind = 'outcome' ORDER BY e.seq DESC LIMIT 1) AS outcome \
              FROM runs r WHERE (? IS NULL OR r.name = ?) \
              ORDER BY COALESCE(r.imported_at_ms, r.started_at_ms) DESC, r.id DESC"
         );
@@ -187,6 +189,7 @@ impl Store for SqliteStore {
                     commands: row.try_get("commands")?,
                     failed_commands: row.try_get("failed")?,
                     answers: row.try_get("answers")?,
+                    outcome: row.try_get("outcome")?,
                 })
             })
             .collect()

@@ -283,6 +283,17 @@ pub fn walk_to_the_health_check(t: &mut Term) {
     t.line("");
     t.expect("[a]bort > ");
     t.line("r");
+    // The health check has the same menu as a step.
+    t.expect("Success check: ");
+    t.expect("[a]bort > ");
+    t.line("r");
+}
+
+/// After an answered failure, the run offers retry, edit, a shell, skip or
+/// abort: abort here (exit 13, resumable).
+pub fn abort_after_answer(t: &mut Term) {
+    t.expect("[s]kip this step  [a]bort > ");
+    t.line("a");
 }
 
 /// SESSION.md's answer to the migration failure.

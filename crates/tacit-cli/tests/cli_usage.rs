@@ -1,0 +1,124 @@
+//! The CLI's small promises: usage errors exit 2 with a useful message, a
+//! closed pipe ends quietly, a typo gets a "did you mean", a library is
+//! never created in a folder that does not exist.
+
+mod support;
+
+use support::{World, tacit_bin};
+
+fn text(out: &std::process::Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn imported(world: &World) {
+    let md = world.dir.path().join("rotate-logs.md");
+    std::fs::write(
+        &md,
+        "# Rotate the logs\n\n## Steps\n\n1. Rotate:\n   ```sh\n   logrotate -f /etc/logrotate.d/<service>\n   ```\n",
+    )
+    .unwrap();
+    let out = world.tacit(&["import", md.to_str().unwrap()]);
+    assert!(out.status.success(), "{:?}", text(&out));
+}
+
+#[test]
+fn usage_errors_exit_2_with_what_to_write() {
+    let world = World::new();
+    imported(&world);
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["run", "rotate-logs", "--param", "service"],
+            "--param service: write it as NAME=VALUE",
+        ),
+        (
+            &["run", "rotate-logs", "--param", "servce=web"],
+            "has no parameter `servce`; did you mean `service`? its parameters are service",
+        ),
+        (
+            &[
+                "own",
+                "rotate-logs",
+                "--owner",
+                "ana",
+                "--review-every",
+                "banana",
+            ],
+            "\"banana\" is not an interval: use e.g. 90d, 12w or 3m",
+        ),
+        (&["record", "bad name!"], "use letters, digits"),
+    ];
+    for (args, says) in cases {
+        let out = world.tacit(args);
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        // Said once, without a parser's internals.
+        assert!(!stderr.contains("invalid digit"), "{stderr}");
+        assert_eq!(stderr.matches(says).count(), 1, "{stderr}");
+    }
+}
+
+#[test]
+fn a_typo_in_a_name_gets_the_closest_one() {
+    let world = World::new();
+    imported(&world);
+    let out = world.tacit(&["show", "rotate-log"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("did you mean \"rotate-logs\""), "{stderr}");
+    // Nothing close: no suggestion, the usual advice.
+    let out = world.tacit(&["show", "zzz"]);
+    let (_, stderr) = text(&out);
+    assert!(!stderr.contains("did you mean"), "{stderr}");
+    assert!(stderr.contains("tacit draft zzz"), "{stderr}");
+}
+
+#[test]
+fn a_library_in_a_missing_folder_is_refused_not_created() {
+    let world = World::new();
+    let db = world.dir.path().join("no/such/dir/t.db");
+    let out = std::process::Command::new(tacit_bin())
+        .args(["--db", db.to_str().unwrap(), "list"])
+        .env("HOME", world.home())
+        .env_remove("TACIT_DB")
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    assert!(
+        !world.dir.path().join("no").exists(),
+        "a folder was created"
+    );
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let world = World::new();
+    imported(&world);
+    for args in [
+        vec!["completions", "fish"],
+        vec!["list"],
+        vec!["show", "rotate-logs"],
+        vec!["export", "rotate-logs", "--format", "html"],
+    ] {
+        // Close the pipe before tacit writes: what it writes has nowhere
+        // to go.
+        let mut child = std::process::Command::new(tacit_bin())
+            .args(&args)
+            .env("TACIT_DB", world.db())
+            .env("HOME", world.home())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+    }
+}

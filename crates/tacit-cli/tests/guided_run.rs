@@ -1,0 +1,214 @@
+//! A guided run that asks where it used to stop (issue "The guided run and
+//! the CLI, hardened"), driven by keystrokes in a real PTY.
+
+mod support;
+
+use support::*;
+
+/// The health check fails (the app reports an old version) until
+/// `state/fixed` exists.
+fn broken_health(dir: &std::path::Path) {
+    let health = dir.join("app/deploy/health.sh");
+    let script = std::fs::read_to_string(&health).unwrap();
+    std::fs::write(
+        &health,
+        script.replace(
+            "got=$(cat \"$root/current/VERSION\")",
+            "if [ -e \"$root/state/fixed\" ]; then got=$(cat \"$root/current/VERSION\"); else got=1.3.9; fi",
+        ),
+    )
+    .unwrap();
+}
+
+fn answer_the_failure(t: &mut Term) {
+    t.expect("the SOP does not cover this");
+    t.expect("what did you do: ");
+    t.line("Restarted the app so it reads the new VERSION file");
+    t.expect("why (the principle): ");
+    t.line("The running process caches the version at start");
+    t.expect("escalate when (optional): ");
+    t.line("");
+}
+
+#[test]
+fn after_an_unknown_failure_the_operator_can_fix_it_and_retry() {
+    let world = drafted();
+    let dir = fresh(&world, "retry");
+    broken_health(&dir);
+    let mut t = run_deploy_web(&world, &dir);
+    walk_to_the_health_check(&mut t);
+    answer_the_failure(&mut t);
+    // The run does not end: it offers what to do next.
+    t.expect("[r]etry  [e]dit  [o]pen a shell  [s]kip this step  [a]bort > ");
+    std::fs::write(dir.join("state/fixed"), "").unwrap();
+    t.line("r");
+    let got = t.expect_any(&["healthy: version 1.4.2", "what did you do: ", "[a]bort > "]);
+    let all = String::from_utf8_lossy(&t.all_output()).into_owned();
+    assert_eq!(got, 0, "{}", &all[all.len().saturating_sub(2500)..]);
+    t.expect("finished, not all as written");
+    assert_eq!(t.wait().code(), Some(0));
+
+    // The answer still reached the owner.
+    let props = world.tacit(&["proposals", "deploy-web", "--json"]);
+    let props: serde_json::Value = serde_json::from_slice(&props.stdout).unwrap();
+    assert!(
+        props
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["evidence"]["answer"]["action"]
+                == "Restarted the app so it reads the new VERSION file"),
+        "{props:#}"
+    );
+    let run = world.run_json(guided_runs(&world)[0]["id"].as_str().unwrap());
+    assert_eq!(outcome_of(&run), "succeeded");
+}
+
+#[test]
+fn a_skipped_step_is_said_in_the_outcome_and_runs_show_how_runs_ended() {
+    let world = drafted();
+    let dir = fresh(&world, "skip");
+    broken_health(&dir);
+    let mut t = run_deploy_web(&world, &dir);
+    walk_to_the_health_check(&mut t);
+    answer_the_failure(&mut t);
+    t.expect("[s]kip this step  [a]bort > ");
+    t.line("s");
+    t.expect("why (one line, kept with the run): ");
+    t.line("the dashboard shows the new version; the check reads a stale file");
+    t.expect("finished, not all as written");
+    t.expect("skipped after a failure");
+    let out = String::from_utf8_lossy(&t.all_output()).into_owned();
+    assert!(
+        !out.contains("every step and success check passed"),
+        "a skipped check is not a pass"
+    );
+    assert_eq!(t.wait().code(), Some(0));
+
+    // `tacit runs` says how the guided run ended, not "completed".
+    let runs = world.tacit(&["runs"]);
+    let runs = String::from_utf8_lossy(&runs.stdout).into_owned();
+    let line = runs
+        .lines()
+        .find(|l| l.contains("deploy-web") && !l.contains("completed"))
+        .unwrap_or_default();
+    assert!(line.contains("succeeded"), "{runs}");
+}
+
+#[test]
+fn ctrl_c_at_a_menu_stores_the_run_as_aborted_and_it_resumes_with_its_values() {
+    let world = drafted();
+    let dir = fresh(&world, "ctrl-c");
+    let mut t = run_deploy_web(&world, &dir);
+    t.expect("Pull the latest code");
+    t.expect("[a]bort > ");
+    t.line("r");
+    t.expect("Build the release");
+    t.expect("[a]bort > ");
+    t.send("\x03");
+    t.expect("aborted");
+    assert_eq!(t.wait().code(), Some(13));
+
+    let runs = guided_runs(&world);
+    assert_eq!(runs.len(), 1, "the run was stored");
+    let run = world.run_json(runs[0]["id"].as_str().unwrap());
+    assert_eq!(outcome_of(&run), "aborted");
+
+    // A different value mid-procedure is refused...
+    let changed = world.tacit(&["run", "deploy-web", "--resume", "--param", "version=9.9.9"]);
+    assert_eq!(changed.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&changed.stderr).contains("used version=1.4.2"),
+        "{}",
+        String::from_utf8_lossy(&changed.stderr)
+    );
+
+    // ...and --resume goes on with the stored value, without asking for it,
+    // from the first unfinished step.
+    let mut t = Term::spawn(tacit_in(&world, &dir).args([
+        "run",
+        "deploy-web",
+        "--resume",
+        "--shell",
+        "bash",
+    ]));
+    t.expect("Pull the latest code (done before the interruption)");
+    t.expect("Build the release");
+    t.expect("./deploy/build.sh 1.4.2");
+    t.expect("[a]bort > ");
+    t.send("\x04");
+    t.expect("aborted");
+    assert_eq!(t.wait().code(), Some(13));
+    let out = String::from_utf8_lossy(&t.all_output()).into_owned();
+    assert!(
+        !out.contains("version ("),
+        "asked for a stored value: {out}"
+    );
+}
+
+#[test]
+fn forcing_a_different_value_on_resume_is_recorded_as_a_deviation() {
+    let world = drafted();
+    let dir = fresh(&world, "force");
+    let mut t = run_deploy_web(&world, &dir);
+    t.expect("[a]bort > ");
+    t.line("a");
+    assert_eq!(t.wait().code(), Some(13));
+    let out = run_yes(
+        &world,
+        &dir,
+        &["--resume", "--force-param", "--param", "version=1.4.3"],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(stdout.contains("./deploy/build.sh 1.4.3"), "{stdout}");
+    let run = world.run_json(guided_runs(&world)[0]["id"].as_str().unwrap());
+    let deviation = run["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "deviation")
+        .expect("a deviation")
+        .clone();
+    assert_eq!(
+        deviation["what"],
+        "changed version from `1.4.2` to `1.4.3` on resume"
+    );
+}
+
+#[test]
+fn the_edit_prompt_is_a_line_editor_prefilled_with_the_command() {
+    let world = drafted();
+    let dir = fresh(&world, "edit");
+    let mut t = run_deploy_web(&world, &dir);
+    t.expect("Pull the latest code");
+    t.expect("[a]bort > ");
+    // An arrow key at a menu is editing, not text.
+    t.send("\x1b[A");
+    t.line("r");
+    t.expect("Build the release");
+    t.expect("[a]bort > ");
+    t.line("e");
+    t.expect("command to run instead: ");
+    // The command is already there: add a flag at its end.
+    t.line(" --verbose");
+    t.expect("why (one line, kept with the run): ");
+    t.line("more output to see where it is slow");
+    t.expect("./deploy/build.sh 1.4.2 --verbose");
+    t.expect("[a]bort > ");
+    t.line("a");
+    assert_eq!(t.wait().code(), Some(13));
+    let out = String::from_utf8_lossy(&t.all_output()).into_owned();
+    assert!(!out.contains("^[[A"), "the arrow key was typed as text");
+    let run = world.run_json(guided_runs(&world)[0]["id"].as_str().unwrap());
+    let edited = run["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "deviation")
+        .expect("a deviation")
+        .clone();
+    assert_eq!(
+        edited["what"],
+        "edited to `./deploy/build.sh <<version>> --verbose`"
+    );
+}
