@@ -26,6 +26,12 @@ impl AskRules {
         })
     }
 
+    /// Whether a command matches the risky patterns (`rm -rf`, `DROP`,
+    /// `kubectl delete`…), whatever its exit code.
+    pub fn is_risky(&self, command: &str) -> bool {
+        self.risky.is_match(command)
+    }
+
     pub fn disabled() -> Self {
         AskRules {
             enabled: false,

@@ -12,7 +12,7 @@ use tacit_capture::integration::{ShellKind, find_program};
 use tacit_capture::session::short_id;
 use tacit_core::{Paths, RunMeta, RunStatus, now_ms};
 use tacit_runner::{
-    AfterFailure, Choice, Operator, OperatorAnswer, Outcome, Runner, fill, missing_params,
+    AfterFailure, Choice, Operator, OperatorAnswer, Outcome, Runner, StepView, fill, missing_params,
 };
 use tacit_sop::{DecisionRule, Sop};
 use tacit_store::journal::{JournalWriter, read_journal};
@@ -56,6 +56,10 @@ pub struct RunArgs {
     /// unfinished step, with the parameter values it used.
     #[arg(long)]
     pub resume: bool,
+    /// With --yes: run risky steps too (`rm -rf`, `DROP TABLE`, a step
+    /// recorded with a caution). Without it, --yes stops before them.
+    #[arg(long)]
+    pub allow_risky: bool,
     /// With --resume: allow a --param that differs from the value the run
     /// used (recorded as a deviation, with a reason).
     #[arg(long, requires = "resume")]
@@ -349,6 +353,9 @@ struct TerminalOperator {
     /// The line editor for every prompt (arrows, history, a prefilled
     /// command to edit); `None` when it cannot start.
     editor: Option<rustyline::DefaultEditor>,
+    /// The recorder's risky-command patterns.
+    risky: tacit_capture::ask::AskRules,
+    allow_risky: bool,
 }
 
 impl TerminalOperator {
@@ -401,15 +408,16 @@ impl Operator for TerminalOperator {
         let _ = out.flush();
     }
 
-    fn before_step(
-        &mut self,
-        number: usize,
-        total: usize,
-        title: &str,
-        why: Option<&str>,
-        guidance: Option<&str>,
-        commands: &[String],
-    ) -> Choice {
+    fn before_step(&mut self, view: &StepView) -> Choice {
+        let StepView {
+            number,
+            total,
+            title,
+            why,
+            caution,
+            guidance,
+            commands,
+        } = *view;
         let header = if title.starts_with("Success check: ") {
             format!("{} ({number}/{total})", crate::render::safe(title))
         } else {
@@ -422,7 +430,34 @@ impl Operator for TerminalOperator {
             }
         }
         if let Some(w) = why {
-            println!("  why: {w}");
+            println!("  why: {}", crate::render::safe(w));
+        }
+        // A step flagged when it was recorded (its caution), or whose command
+        // matches the risky patterns, stands out and needs a "yes".
+        let risky = !commands.is_empty()
+            && (caution.is_some() || commands.iter().any(|c| self.risky.is_risky(c)));
+        if risky {
+            println!(
+                "  {}",
+                self.style.red(
+                    &self.style.bold(
+                        "⚠ risky: this step can destroy or change things that are hard to undo"
+                    )
+                )
+            );
+            if let Some(c) = caution {
+                println!(
+                    "  {} {}",
+                    self.style.bold("caution:"),
+                    crate::render::safe(c)
+                );
+            }
+            if self.yes && !self.allow_risky {
+                println!(
+                    "  --yes does not run a risky step: run it interactively, or add --allow-risky"
+                );
+                return Choice::Abort;
+            }
         }
         if commands.is_empty() {
             println!("  (a manual step)");
@@ -452,7 +487,16 @@ impl Operator for TerminalOperator {
                 return Choice::Abort;
             };
             match answer.trim() {
-                "r" | "run" | "" if !commands.is_empty() => return Choice::Run,
+                "r" | "run" | "" if !commands.is_empty() => {
+                    if risky {
+                        match self.ask("  this step is risky: type yes to run it > ") {
+                            None => return Choice::Abort,
+                            Some(a) if a.trim().eq_ignore_ascii_case("yes") => {}
+                            Some(_) => continue,
+                        }
+                    }
+                    return Choice::Run;
+                }
                 "e" | "edit" if !commands.is_empty() => {
                     let Some(command) =
                         self.ask_with("  command to run instead: ", &commands.join(" && "))
@@ -777,6 +821,8 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
         sop.version,
         short_id(&meta.id)
     );
+    let risky = tacit_capture::ask::AskRules::new(&config.ask, &config.risky_patterns())
+        .context("a risky pattern in the config file is not a valid regex")?;
     let report = rt.block_on(async {
         let mut shell = DrivenShell::start(DrivenOptions {
             kind,
@@ -798,6 +844,8 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
             shell: kind.name().to_string(),
             db: paths.db.clone(),
             editor: None,
+            risky: risky.clone(),
+            allow_risky: args.allow_risky,
         };
         let runner = Runner {
             sop: &sop,

@@ -212,3 +212,73 @@ fn the_edit_prompt_is_a_line_editor_prefilled_with_the_command() {
         "edited to `./deploy/build.sh <<version>> --verbose`"
     );
 }
+
+fn cleanup_sop(world: &World) -> std::path::PathBuf {
+    let md = world.dir.path().join("clean-build.md");
+    std::fs::write(
+        &md,
+        "# Clean the build\n\n## Steps\n\n1. Look at what is there:\n   ```sh\n   ls\n   ```\n2. Remove the old build:\n   ```sh\n   rm -rf old-build\n   ```\n3. Say done:\n   ```sh\n   echo cleaned\n   ```\n",
+    )
+    .unwrap();
+    let out = world.tacit(&["import", md.to_str().unwrap()]);
+    assert!(out.status.success());
+    let work = world.dir.path().join("work");
+    std::fs::create_dir_all(work.join("old-build")).unwrap();
+    work
+}
+
+#[test]
+fn a_risky_step_stands_out_and_needs_a_yes_even_under_yes() {
+    let world = World::new();
+    let work = cleanup_sop(&world);
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "clean-build", "--yes", "--shell", "bash"];
+        args.extend_from_slice(extra);
+        std::process::Command::new(tacit_bin())
+            .args(&args)
+            .current_dir(&work)
+            .env("TACIT_DB", world.db())
+            .env("HOME", world.home())
+            .env("TACIT_CONFIG", world.dir.path().join("config.toml"))
+            .env("NO_COLOR", "1")
+            .env_remove("TACIT_SOCKET")
+            .env_remove("TACIT_RUN_ID")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    // Unattended, the run stops before the risky step: nothing is removed.
+    let out = run(&[]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(13), "{stdout}");
+    assert!(stdout.contains("⚠ risky"), "{stdout}");
+    assert!(stdout.contains("--allow-risky"), "{stdout}");
+    assert!(work.join("old-build").exists());
+    // --allow-risky runs it.
+    let out = run(&["--allow-risky"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{stdout}");
+    assert!(!work.join("old-build").exists());
+
+    // Interactively, Enter is not enough: it takes a "yes".
+    std::fs::create_dir_all(work.join("old-build")).unwrap();
+    let mut t =
+        Term::spawn(tacit_in(&world, &work).args(["run", "clean-build", "--shell", "bash"]));
+    t.expect("[a]bort > ");
+    t.line("r");
+    t.expect("⚠ risky");
+    t.expect("[a]bort > ");
+    t.line("");
+    t.expect("type yes to run it > ");
+    t.line("no");
+    t.expect("[a]bort > ");
+    assert!(work.join("old-build").exists(), "ran without a yes");
+    t.line("r");
+    t.expect("type yes to run it > ");
+    t.line("yes");
+    t.expect("[a]bort > ");
+    t.line("r");
+    t.expect("cleaned");
+    assert_eq!(t.wait().code(), Some(0));
+    assert!(!work.join("old-build").exists());
+}

@@ -102,17 +102,7 @@ pub trait Operator {
     fn say(&mut self, text: &str);
     /// Live output of a running command.
     fn output(&mut self, bytes: &[u8]);
-    /// `guidance`: what the operator reads before acting (a manual step's
-    /// instruction, an imported step's prose and snippets).
-    fn before_step(
-        &mut self,
-        number: usize,
-        total: usize,
-        title: &str,
-        why: Option<&str>,
-        guidance: Option<&str>,
-        commands: &[String],
-    ) -> Choice;
+    fn before_step(&mut self, step: &StepView) -> Choice;
     /// May the rule's fix run?
     fn confirm_rule(&mut self, rule: &DecisionRule, commands: &[String]) -> bool;
     /// Nothing in the SOP covers this: what did you do about it, and why?
@@ -128,6 +118,23 @@ pub trait Operator {
         let _ = (context, command);
         AfterFailure::Stop
     }
+}
+
+/// A step (or a success check) as the operator sees it before acting.
+#[derive(Debug, Clone, Copy)]
+pub struct StepView<'a> {
+    pub number: usize,
+    pub total: usize,
+    pub title: &'a str,
+    pub why: Option<&'a str>,
+    /// What to be careful about: the operator who recorded it flagged the
+    /// step as risky.
+    pub caution: Option<&'a str>,
+    /// What to read before acting (a manual step's instruction, an imported
+    /// step's prose and snippets).
+    pub guidance: Option<&'a str>,
+    /// The commands, parameters filled in.
+    pub commands: &'a [String],
 }
 
 /// What the operator does after a failure the SOP does not cover.
@@ -645,14 +652,16 @@ impl Runner<'_> {
             });
             let started = std::time::Instant::now();
             let guidance = step.guidance();
-            let mut choice = self.operator.before_step(
-                i + 1,
+            let view = StepView {
+                number: i + 1,
                 total,
-                &step.title,
-                step.why.as_deref(),
-                guidance.as_deref(),
-                &commands,
-            );
+                title: &step.title,
+                why: step.why.as_deref(),
+                caution: step.caution.as_deref(),
+                guidance: guidance.as_deref(),
+                commands: &commands,
+            };
+            let mut choice = self.operator.before_step(&view);
             while choice == Choice::OpenShell {
                 self.go_to(step.cwd.as_deref()).await?;
                 let folder = self.shell.cwd().to_string();
@@ -664,14 +673,7 @@ impl Runner<'_> {
                         report,
                     );
                 }
-                choice = self.operator.before_step(
-                    i + 1,
-                    total,
-                    &step.title,
-                    step.why.as_deref(),
-                    guidance.as_deref(),
-                    &commands,
-                );
+                choice = self.operator.before_step(&view);
             }
             let (commands, status) = match choice {
                 Choice::OpenShell => unreachable!("handled by the loop above"),
@@ -770,14 +772,17 @@ impl Runner<'_> {
             let context = format!("Success check: {}", c.description);
             let mut command = fill(cmd, self.params);
             // The same menu as a step: run, edit, skip, do by hand.
-            let mut choice = self.operator.before_step(
-                k + 1,
-                checks.len(),
-                &context,
-                None,
-                None,
-                std::slice::from_ref(&command),
-            );
+            let shown = [command.clone()];
+            let view = StepView {
+                number: k + 1,
+                total: checks.len(),
+                title: &context,
+                why: None,
+                caution: None,
+                guidance: None,
+                commands: &shown,
+            };
+            let mut choice = self.operator.before_step(&view);
             while choice == Choice::OpenShell {
                 let folder = self.shell.cwd().to_string();
                 if let Some((what, reason)) = self.operator.open_shell(&folder) {
@@ -788,14 +793,7 @@ impl Runner<'_> {
                         report,
                     );
                 }
-                choice = self.operator.before_step(
-                    k + 1,
-                    checks.len(),
-                    &context,
-                    None,
-                    None,
-                    std::slice::from_ref(&command),
-                );
+                choice = self.operator.before_step(&view);
             }
             match choice {
                 Choice::Abort => {
