@@ -182,6 +182,18 @@ impl DrivenShell {
         self.run_line(command, echo, timeout, forward_input).await
     }
 
+    /// Gives the shell's PTY the size of the operator's terminal.
+    fn follow_terminal_size(&mut self) {
+        if let Some((cols, rows)) = crate::terminal::size()
+            && self
+                .write
+                .resize(pty_process::Size::new(rows, cols))
+                .is_ok()
+        {
+            self.cols = cols;
+        }
+    }
+
     /// A command of several lines (a heredoc, a loop, a quoted newline) as
     /// one unit: typed line by line, the shell would stop at a continuation
     /// prompt, and a line that never ends would leave it waiting forever.
@@ -236,6 +248,15 @@ impl DrivenShell {
         } else {
             None
         };
+        // The step's terminal is the operator's: its size now, and again
+        // whenever the window changes while the command runs (vim and less
+        // fill the screen).
+        let mut winch = if input.is_some() {
+            self.follow_terminal_size();
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change()).ok()
+        } else {
+            None
+        };
         let mut line = command.trim_end().as_bytes().to_vec();
         line.push(b'\r');
         self.write
@@ -251,14 +272,25 @@ impl DrivenShell {
                 Some(s) => Some(s),
                 None => match &input {
                     Some(pass) => {
+                        let resized = async {
+                            match winch.as_mut() {
+                                Some(w) => w.recv().await,
+                                None => std::future::pending().await,
+                            }
+                        };
                         let got = tokio::select! {
                             biased;
-                            bytes = pass.read() => Err(bytes),
+                            _ = resized => Err(None),
+                            bytes = pass.read() => Err(Some(bytes)),
                             seen = self.next(deadline) => Ok(seen?),
                         };
                         match got {
                             Ok(seen) => seen,
-                            Err(bytes) => {
+                            Err(None) => {
+                                self.follow_terminal_size();
+                                continue;
+                            }
+                            Err(Some(bytes)) => {
                                 // End of input, or a shell that stopped
                                 // reading: stop passing keys through.
                                 if bytes.is_empty() || self.write.write_all(&bytes).await.is_err() {

@@ -21,7 +21,8 @@ use tacit_store::{Proposal, SqliteStore, Store, import_journal};
 use crate::render::Style;
 use crate::sink::JournalSink;
 
-/// The steps' shell: a fixed size, since its screen is never shown whole.
+/// The steps' shell when there is no terminal to take the size of (a pipe,
+/// a script); with one, the shell follows its size.
 const SHELL_SIZE: (u16, u16) = (100, 30);
 
 pub const EXIT_FAILED: u8 = 10;
@@ -765,7 +766,7 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
                 &sop.id,
                 kind,
                 &cwd,
-                SHELL_SIZE,
+                tacit_capture::terminal::size().unwrap_or(SHELL_SIZE),
                 Some((&sop.id, sop.version)),
             );
             let journal = JournalWriter::create(&paths.journal_dir(), &meta)?;
@@ -832,8 +833,8 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
             session_id: meta.id.clone(),
             tacit_exe: std::env::current_exe().unwrap_or_else(|_| "tacit".into()),
             env: Vec::new(),
-            cols: SHELL_SIZE.0,
-            rows: SHELL_SIZE.1,
+            cols: tacit_capture::terminal::size().unwrap_or(SHELL_SIZE).0,
+            rows: tacit_capture::terminal::size().unwrap_or(SHELL_SIZE).1,
             max_output_bytes: config.capture.max_output_bytes,
         })
         .await?;

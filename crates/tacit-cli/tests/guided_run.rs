@@ -282,3 +282,34 @@ fn a_risky_step_stands_out_and_needs_a_yes_even_under_yes() {
     assert_eq!(t.wait().code(), Some(0));
     assert!(!work.join("old-build").exists());
 }
+
+#[test]
+fn a_step_runs_in_a_terminal_of_the_operators_size_and_follows_a_resize() {
+    let world = World::new();
+    let md = world.dir.path().join("size.md");
+    std::fs::write(
+        &md,
+        "# Terminal size\n\n## Steps\n\n1. Size now:\n   ```sh\n   stty size\n   ```\n2. Size after a resize:\n   ```sh\n   sleep 2; stty size\n   ```\n",
+    )
+    .unwrap();
+    assert!(
+        world
+            .tacit(&["import", md.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let work = world.dir.path().join("w");
+    std::fs::create_dir_all(&work).unwrap();
+    // Term starts at 30 rows x 120 columns.
+    let mut t = Term::spawn(tacit_in(&world, &work).args(["run", "size", "--shell", "bash"]));
+    t.expect("[a]bort > ");
+    t.line("r");
+    t.expect("30 120");
+    t.expect("[a]bort > ");
+    t.line("r");
+    t.expect("$ sleep 2; stty size");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    t.resize(45, 90);
+    t.expect("45 90");
+    assert_eq!(t.wait().code(), Some(0));
+}
