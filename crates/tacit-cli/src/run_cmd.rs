@@ -12,7 +12,8 @@ use tacit_capture::integration::{ShellKind, find_program};
 use tacit_capture::session::short_id;
 use tacit_core::{Paths, RunMeta, RunStatus, now_ms};
 use tacit_runner::{
-    AfterFailure, Choice, Operator, OperatorAnswer, Outcome, Runner, StepView, fill, missing_params,
+    AfterFailure, Choice, CommandChoice, Operator, OperatorAnswer, Outcome, Runner, StepView, fill,
+    missing_params,
 };
 use tacit_sop::{DecisionRule, Sop};
 use tacit_store::journal::{JournalWriter, read_journal};
@@ -343,6 +344,35 @@ fn dry_run(sop: &Sop, params: &BTreeMap<String, String>) {
     }
 }
 
+/// A command that opens a text editor: a manual action of its own.
+fn is_editor(command: &str) -> bool {
+    let mut words = command.split_whitespace();
+    let mut first = words.next().unwrap_or_default();
+    if first == "sudoedit" {
+        return true;
+    }
+    if first == "sudo" {
+        first = words.find(|w| !w.starts_with('-')).unwrap_or_default();
+    }
+    let program = first.rsplit('/').next().unwrap_or(first);
+    let editor = matches!(
+        program,
+        "vi" | "vim"
+            | "nvim"
+            | "nano"
+            | "emacs"
+            | "micro"
+            | "ed"
+            | "joe"
+            | "pico"
+            | "$EDITOR"
+            | "${EDITOR}"
+            | "visudo"
+            | "vipw"
+    );
+    editor || (program == "crontab" && command.contains(" -e"))
+}
+
 /// The terminal side of a guided run; `yes` answers for the operator.
 struct TerminalOperator {
     yes: bool,
@@ -475,10 +505,15 @@ impl Operator for TerminalOperator {
         for c in commands {
             println!("  $ {}", crate::render::safe(c));
         }
+        // A step that opens an editor (or any full-screen manual action)
+        // among other commands runs one command at a time.
+        let has_editor = commands.len() > 1 && commands.iter().any(|c| is_editor(c));
         const WHY: &str = "  why (one line, kept with the run): ";
         loop {
             let prompt = if commands.is_empty() {
                 "  [d]one  [s]kip  [a]bort > "
+            } else if commands.len() > 1 {
+                "  [r]un  [c]ommand by command  [e]dit  [s]kip  [d]one by hand  [o]pen a shell  [a]bort > "
             } else {
                 "  [r]un  [e]dit  [s]kip  [d]one by hand  [o]pen a shell  [a]bort > "
             };
@@ -496,8 +531,13 @@ impl Operator for TerminalOperator {
                             Some(_) => continue,
                         }
                     }
+                    if has_editor {
+                        println!("  one command at a time: this step opens an editor");
+                        return Choice::OneByOne;
+                    }
                     return Choice::Run;
                 }
+                "c" | "command" if commands.len() > 1 => return Choice::OneByOne,
                 "e" | "edit" if !commands.is_empty() => {
                     let Some(command) =
                         self.ask_with("  command to run instead: ", &commands.join(" && "))
@@ -534,7 +574,70 @@ impl Operator for TerminalOperator {
                 }
                 "a" | "abort" => return Choice::Abort,
                 "o" | "open" | "shell" => return Choice::OpenShell,
+                _ if commands.len() > 1 => println!("  type r, c, e, s, d, o or a"),
                 _ => println!("  type r, e, s, d, o or a"),
+            }
+        }
+    }
+
+    fn before_command(
+        &mut self,
+        step: &str,
+        number: usize,
+        total: usize,
+        command: &str,
+    ) -> CommandChoice {
+        let _ = step;
+        println!(
+            "  {} {}",
+            self.style.bold(&format!("command {number}/{total}:")),
+            crate::render::safe(command)
+        );
+        if self.yes {
+            return CommandChoice::Run;
+        }
+        const WHY: &str = "  why (one line, kept with the run): ";
+        let editor = is_editor(command);
+        loop {
+            let prompt = if editor {
+                "  [r]un the editor  [d]one by hand  [s]kip  [e]dit  [a]bort > "
+            } else {
+                "  [r]un  [e]dit  [s]kip  [d]one by hand  [a]bort > "
+            };
+            let Some(a) = self.ask(prompt) else {
+                return CommandChoice::Abort;
+            };
+            match a.trim() {
+                "r" | "run" | "" => return CommandChoice::Run,
+                "e" | "edit" => {
+                    let Some(new) = self.ask_with("  command to run instead: ", command) else {
+                        return CommandChoice::Abort;
+                    };
+                    if new.trim().is_empty() {
+                        continue;
+                    }
+                    let Some(reason) = self.reason(WHY) else {
+                        return CommandChoice::Abort;
+                    };
+                    return CommandChoice::Edit {
+                        command: new.trim().to_string(),
+                        reason,
+                    };
+                }
+                "s" | "skip" => {
+                    let Some(reason) = self.reason(WHY) else {
+                        return CommandChoice::Abort;
+                    };
+                    return CommandChoice::Skip { reason };
+                }
+                "d" | "done" => {
+                    let Some(reason) = self.reason(WHY) else {
+                        return CommandChoice::Abort;
+                    };
+                    return CommandChoice::DoneByHand { reason };
+                }
+                "a" | "abort" => return CommandChoice::Abort,
+                _ => println!("  type r, e, s, d or a"),
             }
         }
     }

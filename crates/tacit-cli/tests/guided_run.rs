@@ -313,3 +313,65 @@ fn a_step_runs_in_a_terminal_of_the_operators_size_and_follows_a_resize() {
     t.expect("45 90");
     assert_eq!(t.wait().code(), Some(0));
 }
+
+#[test]
+fn a_step_of_several_commands_can_be_taken_one_by_one_and_an_editor_is_its_own_choice() {
+    let world = World::new();
+    let md = world.dir.path().join("config.md");
+    std::fs::write(
+        &md,
+        "# Change the config\n\n## Steps\n\n1. Write, edit and show the config:\n   ```sh\n   echo 'port = 80' > app.conf\n   vim app.conf\n   cat app.conf\n   ```\n2. Three checks:\n   ```sh\n   echo first\n   echo second\n   echo third\n   ```\n",
+    )
+    .unwrap();
+    assert!(
+        world
+            .tacit(&["import", md.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let work = world.dir.path().join("w");
+    std::fs::create_dir_all(&work).unwrap();
+    let mut t = Term::spawn(tacit_in(&world, &work).args(["run", "config", "--shell", "bash"]));
+    t.expect("[a]bort > ");
+    t.line("r");
+    t.expect("one command at a time: this step opens an editor");
+    t.expect("command 1/3:");
+    t.expect("[a]bort > ");
+    t.line("r");
+    t.expect("command 2/3:");
+    t.expect("[r]un the editor  [d]one by hand");
+    t.line("d");
+    t.expect("why (one line, kept with the run): ");
+    t.line("edited it in the web console instead");
+    t.expect("command 3/3:");
+    t.expect("[a]bort > ");
+    t.line("r");
+    t.expect("port = 80");
+    // Step 2: chosen one by one, the middle command skipped.
+    t.expect("[c]ommand by command");
+    t.line("c");
+    t.expect("command 1/3:");
+    t.line("r");
+    t.expect("command 2/3:");
+    t.line("s");
+    t.expect("why (one line, kept with the run): ");
+    t.line("not needed here");
+    t.expect("command 3/3:");
+    t.line("r");
+    t.expect("third");
+    assert_eq!(t.wait().code(), Some(0));
+    let out = String::from_utf8_lossy(&t.all_output()).into_owned();
+    assert!(!out.contains("\r\nsecond"), "a skipped command ran");
+    let run = world.run_json("latest");
+    let what: Vec<String> = run["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "deviation")
+        .map(|e| e["what"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        what,
+        vec!["did `vim app.conf` by hand", "skipped `echo second`"]
+    );
+}

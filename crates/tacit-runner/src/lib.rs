@@ -85,6 +85,26 @@ pub enum Choice {
     /// Investigate in a shell of one's own, in the step's folder; what is
     /// typed there is recorded as its own run.
     OpenShell,
+    /// Decide for each command of the step before it runs.
+    OneByOne,
+    Abort,
+}
+
+/// What to do with one command of a step taken one by one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandChoice {
+    Run,
+    Edit {
+        command: String,
+        reason: String,
+    },
+    Skip {
+        reason: String,
+    },
+    /// Done outside tacit (an editor, a console click).
+    DoneByHand {
+        reason: String,
+    },
     Abort,
 }
 
@@ -117,6 +137,17 @@ pub trait Operator {
     fn after_failure(&mut self, context: &str, command: &str) -> AfterFailure {
         let _ = (context, command);
         AfterFailure::Stop
+    }
+    /// For a step taken one by one: this command, now?
+    fn before_command(
+        &mut self,
+        step: &str,
+        number: usize,
+        total: usize,
+        command: &str,
+    ) -> CommandChoice {
+        let _ = (step, number, total, command);
+        CommandChoice::Run
     }
 }
 
@@ -675,8 +706,10 @@ impl Runner<'_> {
                 }
                 choice = self.operator.before_step(&view);
             }
+            let one_by_one = choice == Choice::OneByOne;
             let (commands, status) = match choice {
                 Choice::OpenShell => unreachable!("handled by the loop above"),
+                Choice::OneByOne => (commands, StepStatus::Ok),
                 Choice::Abort => {
                     return Ok(Some((
                         Outcome::Aborted,
@@ -720,6 +753,57 @@ impl Runner<'_> {
             let mut commands = commands;
             let mut n = 0;
             while n < commands.len() {
+                if one_by_one {
+                    let shown = commands[n].clone();
+                    match self
+                        .operator
+                        .before_command(&step.title, n + 1, commands.len(), &shown)
+                    {
+                        CommandChoice::Run => {}
+                        CommandChoice::Abort => {
+                            return Ok(Some((
+                                Outcome::Aborted,
+                                format!("aborted in step {}: {}", i + 1, step.title),
+                            )));
+                        }
+                        CommandChoice::Skip { reason } => {
+                            self.deviation(
+                                &step.title,
+                                &format!("skipped `{}`", self.template(&shown)),
+                                &reason,
+                                report,
+                            );
+                            status = StepStatus::Edited;
+                            n += 1;
+                            continue;
+                        }
+                        CommandChoice::DoneByHand { reason } => {
+                            self.deviation(
+                                &step.title,
+                                &format!("did `{}` by hand", self.template(&shown)),
+                                &reason,
+                                report,
+                            );
+                            status = StepStatus::Edited;
+                            n += 1;
+                            continue;
+                        }
+                        CommandChoice::Edit { command, reason } => {
+                            self.deviation(
+                                &step.title,
+                                &format!(
+                                    "edited `{}` to `{}`",
+                                    self.template(&shown),
+                                    self.template(&command)
+                                ),
+                                &reason,
+                                report,
+                            );
+                            commands[n] = command;
+                            status = StepStatus::Edited;
+                        }
+                    }
+                }
                 let command = commands[n].clone();
                 let result = self.exec(&command).await?;
                 // Only the last command of a step carries the expectation.
@@ -817,7 +901,7 @@ impl Runner<'_> {
                     self.deviation(&context, "edited", &reason, report);
                     command = new;
                 }
-                Choice::Run | Choice::OpenShell => {}
+                Choice::Run | Choice::OpenShell | Choice::OneByOne => {}
             }
             let mut tries = Tries::default();
             loop {
@@ -837,6 +921,19 @@ impl Runner<'_> {
             }
         }
         Ok(None)
+    }
+
+    /// A filled-in command with its parameters back (secret values never
+    /// reach a deviation).
+    fn template(&self, command: &str) -> String {
+        let secret: Vec<String> = self
+            .sop
+            .parameters
+            .iter()
+            .filter(|p| p.secret)
+            .map(|p| p.name.clone())
+            .collect();
+        unfill(command, self.params, &secret)
     }
 
     fn step_done(&mut self, title: &str, status: &str, duration_ms: i64) {
