@@ -1,9 +1,17 @@
-//! `tacit demo`: builds the bundled deploy-webapp scenario in a temporary
-//! folder and drives a real `tacit record` session through a PTY, with the
-//! operator's keystrokes and answers scripted from the scenario's SESSION.md.
+//! `tacit demo`: the whole loop on the bundled deploy-webapp scenario, in
+//! four paced sections:
+//! 1. an operator records the deploy in a real `tacit record` session (a
+//!    PTY, their keystrokes and answers scripted from SESSION.md), and tacit
+//!    asks about the failed migration;
+//! 2. the SOP drafted from that run;
+//! 3. a teammate runs the SOP on a fresh copy of the scenario: the same
+//!    failure meets the rule the first operator's answer became, and the fix
+//!    is applied;
+//! 4. `tacit status`.
+//!
 //! Nothing is faked: the same binary, shell integration, journal and store a
-//! user gets. It needs no network and asks nothing. It ends by drafting the
-//! SOP of the recorded run and printing it.
+//! user gets. It needs no network and asks nothing. `--fast` drops the
+//! pacing (for tests).
 
 use std::io::Write;
 use std::path::Path;
@@ -40,6 +48,36 @@ pub struct DemoArgs {
     /// Don't echo the live session, only the result.
     #[arg(long)]
     quiet: bool,
+    /// No pauses and no typing at human speed (for tests and scripts).
+    #[arg(long)]
+    fast: bool,
+}
+
+/// The demo's pace: a pause to read, and typing a human can follow.
+#[derive(Clone, Copy)]
+struct Pace {
+    fast: bool,
+}
+
+impl Pace {
+    async fn pause(self, ms: u64) {
+        if !self.fast {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+    }
+
+    fn pause_blocking(self, ms: u64) {
+        if !self.fast {
+            std::thread::sleep(Duration::from_millis(ms));
+        }
+    }
+}
+
+fn section(style: &Style, pace: Pace, n: usize, title: &str, what: &str) {
+    pace.pause_blocking(900);
+    println!("\n{}", style.bold(&format!("── {n}/4  {title} ──")));
+    println!("{}\n", style.dim(what));
+    pace.pause_blocking(1200);
 }
 
 /// One scripted operator action.
@@ -87,31 +125,27 @@ pub fn run(paths: &Paths, args: DemoArgs) -> Result<ExitCode> {
 
     let setup = root.join("setup.sh");
     std::fs::write(&setup, SETUP_SH)?;
-    let status = std::process::Command::new("bash")
-        .arg(&setup)
-        .arg(&scenario)
-        .env("HOME", &home)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .stdout(std::process::Stdio::null())
-        .status()
-        .context("cannot run bash to build the scenario")?;
-    if !status.success() {
-        bail!(
-            "building the deploy-webapp scenario failed ({status}); it needs git, python3 and tar"
-        );
-    }
+    build_scenario(&setup, &scenario, &home)?;
 
     let run_id = uuid::Uuid::now_v7().to_string();
     let style = Style::stdout();
+    let pace = Pace { fast: args.fast };
     println!(
-        "{} recording the deploy-webapp scenario in {} ({})\n",
+        "{} the whole loop on a small web-app deploy, in {} ({})",
         style.bold("tacit demo:"),
         args.shell,
         scenario.display()
     );
+    section(
+        &style,
+        pace,
+        1,
+        "Ana records the deploy",
+        "She works in her own shell; tacit keeps every command, output and exit code. The migration fails on a stale lock, and tacit asks her what she did and why.",
+    );
     let exe = std::env::current_exe().context("cannot find the tacit binary")?;
     let rt = crate::runtime()?;
-    rt.block_on(drive(&exe, paths, &scenario, &home, &args, &run_id))?;
+    rt.block_on(drive(&exe, paths, &scenario, &home, &args, &run_id, pace))?;
 
     let (meta, events, sop) = rt.block_on(async {
         let store = crate::runs::open_synced(paths).await?;
@@ -133,8 +167,69 @@ pub fn run(paths: &Paths, args: DemoArgs) -> Result<ExitCode> {
     })?;
     println!("\n{}\n", style.bold("── the recorded run ──"));
     print!("{}", render::timeline(&meta, &events, &style, 4));
-    println!("\n{}\n", style.bold("── the SOP drafted from it ──"));
+    section(
+        &style,
+        pace,
+        2,
+        "The SOP drafted from that one run",
+        "Steps, the prerequisite, the success check, and her answer as a decision rule: when the lock is held, then what she did, because of her reason.",
+    );
     print!("{}", crate::sop_view::render(&sop, &style, false));
+
+    section(
+        &style,
+        pace,
+        3,
+        "Ben runs it on a fresh copy",
+        "He has never deployed this app. tacit leads him step by step; the migration fails the same way, and the rule from Ana's answer is applied.",
+    );
+    let fresh = root.join("fresh");
+    build_scenario(&setup, &fresh, &home)?;
+    let guided = std::process::Command::new(&exe)
+        .args([
+            "run",
+            "deploy-web",
+            "--yes",
+            "--param",
+            "version=1.4.2",
+            "--shell",
+            &args.shell,
+        ])
+        .arg("--db")
+        .arg(&paths.db)
+        .current_dir(&fresh)
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("TACIT_CONFIG", home.join("no-config.toml"))
+        .env_remove("TACIT_SOCKET")
+        .env_remove("TACIT_RUN_ID")
+        .env_remove("ZDOTDIR")
+        .stdin(std::process::Stdio::null())
+        .status()
+        .context("cannot start `tacit run`")?;
+    if !guided.success() {
+        bail!("the guided run in the demo did not succeed ({guided})");
+    }
+
+    section(
+        &style,
+        pace,
+        4,
+        "The library",
+        "Who owns each SOP, when it is due for review, how its runs went.",
+    );
+    let status = std::process::Command::new(&exe)
+        .arg("status")
+        .arg("--db")
+        .arg(&paths.db)
+        .env("HOME", &home)
+        .env("TACIT_CONFIG", home.join("no-config.toml"))
+        .env_remove("TACIT_SOCKET")
+        .status()
+        .context("cannot start `tacit status`")?;
+    if !status.success() {
+        bail!("`tacit status` failed in the demo ({status})");
+    }
     println!(
         "\nStored in {}. Next: `tacit show deploy-web --sources`, `tacit export deploy-web --format md`, `tacit runs show {}`.",
         paths.db.display(),
@@ -153,6 +248,7 @@ struct Driver {
     pty_write: pty_process::OwnedWritePty,
     seen: Vec<u8>,
     echo: bool,
+    pace: Pace,
 }
 
 impl Driver {
@@ -181,7 +277,18 @@ impl Driver {
     }
 
     async fn type_line(&mut self, line: &str) -> Result<()> {
-        self.pty_write.write_all(line.as_bytes()).await?;
+        if self.pace.fast {
+            self.pty_write.write_all(line.as_bytes()).await?;
+        } else {
+            // At a pace a viewer can follow.
+            for c in line.chars() {
+                let mut b = [0u8; 4];
+                self.pty_write
+                    .write_all(c.encode_utf8(&mut b).as_bytes())
+                    .await?;
+                tokio::time::sleep(Duration::from_millis(18)).await;
+            }
+        }
         self.pty_write.write_all(b"\r").await?;
         Ok(())
     }
@@ -201,6 +308,23 @@ impl Driver {
     }
 }
 
+fn build_scenario(setup: &Path, target: &Path, home: &Path) -> Result<()> {
+    let status = std::process::Command::new("bash")
+        .arg(setup)
+        .arg(target)
+        .env("HOME", home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .context("cannot run bash to build the scenario")?;
+    if !status.success() {
+        bail!(
+            "building the deploy-webapp scenario failed ({status}); it needs git, python3 and tar"
+        );
+    }
+    Ok(())
+}
+
 fn memfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
@@ -212,6 +336,7 @@ async fn drive(
     home: &Path,
     args: &DemoArgs,
     run_id: &str,
+    pace: Pace,
 ) -> Result<()> {
     let (pty, pts) = pty_process::open()?;
     pty.resize(pty_process::Size::new(30, 110))?;
@@ -243,9 +368,11 @@ async fn drive(
         pty_write,
         seen: Vec::new(),
         echo: !args.quiet,
+        pace,
     };
     d.expect(PROMPT).await?;
     for act in SCRIPT {
+        pace.pause(500).await;
         match act {
             Act::Run(cmd) => {
                 d.type_line(cmd).await?;

@@ -8,7 +8,7 @@ use support::*;
 fn demo_records_the_scenario_and_shows_the_run() {
     let world = World::new();
     let out = std::process::Command::new(tacit_bin())
-        .args(["demo", "--quiet"])
+        .args(["demo", "--quiet", "--fast"])
         .env("TACIT_DB", world.db())
         .env("HOME", world.home())
         .env("NO_COLOR", "1")
@@ -39,7 +39,7 @@ fn demo_records_the_scenario_and_shows_the_run() {
     assert!(stdout.contains("is a success check"), "{stdout}");
     // It ends with the SOP drafted from the run.
     let sop = &stdout[stdout
-        .find("the SOP drafted from it")
+        .find("The SOP drafted from that one run")
         .expect("an SOP section")..];
     for want in [
         "Check the environment",
@@ -53,13 +53,34 @@ fn demo_records_the_scenario_and_shows_the_run() {
         assert!(sop.contains(want), "missing {want:?} in the SOP:\n{sop}");
     }
 
+    // Then a teammate's guided run on a fresh copy meets the same failure
+    // and the rule from the answer is applied; then the library's status.
+    let at = |s: &str| {
+        stdout
+            .find(s)
+            .unwrap_or_else(|| panic!("no {s:?} in\n{stdout}"))
+    };
+    assert!(at("── 1/4") < at("── 2/4"));
+    assert!(at("── 2/4") < at("── 3/4"));
+    assert!(at("── 3/4") < at("known situation: migration lock held"));
+    assert!(
+        at("known situation: migration lock held") < at("rule applied  Run database migrations")
+    );
+    assert!(at("rule applied  Run database migrations") < at("succeeded: Deploy web"));
+    assert!(at("succeeded: Deploy web") < at("── 4/4"));
+    assert!(stdout[at("── 4/4")..].contains("deploy-web"), "{stdout}");
+
     let list = world.tacit(&["runs", "--json"]);
     let runs: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
-    let run = &runs.as_array().unwrap()[0];
-    assert_eq!(run["name"], "deploy-web");
-    assert_eq!(run["status"], "completed");
-    assert_eq!(run["commands"], 9);
-    assert_eq!(run["answers"], 1);
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    let recorded = runs.iter().find(|r| r["sop_id"].is_null()).unwrap();
+    assert_eq!(recorded["name"], "deploy-web");
+    assert_eq!(recorded["status"], "completed");
+    assert_eq!(recorded["commands"], 9);
+    assert_eq!(recorded["answers"], 1);
+    let guided = runs.iter().find(|r| r["sop_id"] == "deploy-web").unwrap();
+    assert_eq!(guided["outcome"], "succeeded");
 }
 
 #[test]
