@@ -601,11 +601,13 @@ pub fn status(paths: &Paths, json: bool, check: bool, notify: Option<String>) ->
             let owner = h.owner.clone().unwrap_or_else(|| "— none —".into());
             let mut notes: Vec<String> = h.problems.iter().map(|p| style.red(p)).collect();
             notes.extend(h.notes.iter().cloned());
-            println!(
-                "{:<22} {trust} {:>3}  {:<18} {:<12} {:>7} {:>4}  {}",
-                h.id,
+            let notes = notes.join("; ");
+            let width = render::table_width();
+            let line = format!(
+                "{} {trust} {:>3}  {} {:<12} {:>7} {:>4}  {}",
+                render::column(&h.id, 22, width),
                 h.version,
-                owner.chars().take(18).collect::<String>(),
+                render::cell(&owner, 18),
                 h.last_run_ms
                     .map(tacit_core::utc_date)
                     .unwrap_or_else(|| "never".into()),
@@ -613,8 +615,10 @@ pub fn status(paths: &Paths, json: bool, check: bool, notify: Option<String>) ->
                     .map(|r| format!("{:.0}%", r * 100.0))
                     .unwrap_or_else(|| "–".into()),
                 h.pending_proposals,
-                notes.join("; ")
+                notes
             );
+            // The line fits the terminal; the notes give way first.
+            println!("{}", width.map_or(line.clone(), |w| render::cut(&line, w)));
         }
     }
     if let Some(url) = notify {
@@ -739,8 +743,8 @@ pub fn stats(paths: &Paths, sop_id: String, json: bool) -> Result<ExitCode> {
             println!("\n  {:<30} {:>9} {:>9} {:>6} {:>8} {:>9}", "step", "median", "p90", "failed", "deviated", "escalated");
             for s in &steps {
                 println!(
-                    "  {:<30} {:>9} {:>9} {:>6} {:>8} {:>9}",
-                    s["step"].as_str().unwrap_or_default().chars().take(30).collect::<String>(),
+                    "  {} {:>9} {:>9} {:>6} {:>8} {:>9}",
+                    render::cell(s["step"].as_str().unwrap_or_default(), 30),
                     render::duration(s["median_ms"].as_i64().unwrap_or(0)),
                     render::duration(s["p90_ms"].as_i64().unwrap_or(0)),
                     s["failed"], s["deviated"], s["escalated"]

@@ -67,6 +67,84 @@ pub fn safe(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// The width tables must fit: the terminal's (stdout), or `$COLUMNS`;
+/// `None` when output goes to a file or a pipe with no width asked for
+/// (nothing is cut then; `--json` is the format for programs).
+pub fn table_width() -> Option<usize> {
+    if let Some(c) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+        return Some(c);
+    }
+    let ws = rustix::termios::tcgetwinsize(rustix::stdio::stdout()).ok()?;
+    (ws.ws_col > 0).then_some(ws.ws_col as usize)
+}
+
+/// A table cell for a listing of `width` (see [`table_width`]): cut to its
+/// column when the table must fit, whole otherwise.
+pub fn column(s: &str, w: usize, width: Option<usize>) -> String {
+    match width {
+        Some(_) => cell(s, w),
+        None => format!("{s:<w$}"),
+    }
+}
+
+/// `s` in exactly `w` columns, left-aligned: padded, or cut with `…`.
+pub fn cell(s: &str, w: usize) -> String {
+    let n = s.chars().count();
+    if n <= w {
+        format!("{s}{}", " ".repeat(w - n))
+    } else {
+        cut(s, w)
+    }
+}
+
+/// `s` in at most `w` columns: cut with `…` when longer. Colour codes
+/// take no column and are kept (and closed, if the cut falls inside one).
+pub fn cut(s: &str, w: usize) -> String {
+    let visible = |s: &str| {
+        let mut n = 0;
+        let mut in_esc = false;
+        for c in s.chars() {
+            match (in_esc, c) {
+                (false, '\u{1b}') => in_esc = true,
+                (true, c) if c.is_ascii_alphabetic() => in_esc = false,
+                (true, _) => {}
+                (false, _) => n += 1,
+            }
+        }
+        n
+    };
+    if visible(s) <= w {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let (mut n, mut in_esc, mut styled) = (0, false, false);
+    for c in s.chars() {
+        if in_esc {
+            out.push(c);
+            in_esc = !c.is_ascii_alphabetic();
+            continue;
+        }
+        if c == '\u{1b}' {
+            in_esc = true;
+            styled = true;
+            out.push(c);
+            continue;
+        }
+        if n + 1 >= w {
+            break;
+        }
+        out.push(c);
+        n += 1;
+    }
+    if w > 0 {
+        out.push('…');
+    }
+    if styled {
+        out.push_str("\u{1b}[0m");
+    }
+    out
+}
+
 pub fn duration(ms: i64) -> String {
     let ms = ms.max(0);
     if ms < 1000 {
@@ -310,6 +388,18 @@ mod tests {
         assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(utc(1_795_961_702_000), "2026-11-29 14:15:02 UTC");
         assert_eq!(utc(951_782_400_000), "2000-02-29 00:00:00 UTC");
+    }
+
+    #[test]
+    fn cells_keep_their_width() {
+        assert_eq!(cell("deploy", 8), "deploy  ");
+        assert_eq!(cell("deploy-the-web-app", 8), "deploy-…");
+        assert_eq!(cut("short", 10), "short");
+        assert_eq!(cut("a long note", 6), "a lon…");
+        assert_eq!(
+            cut("\u{1b}[31mred text\u{1b}[0m", 4),
+            "\u{1b}[31mred…\u{1b}[0m"
+        );
     }
 
     #[test]

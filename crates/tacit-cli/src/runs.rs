@@ -162,11 +162,12 @@ async fn list(store: &SqliteStore, name: Option<&str>, json: bool, style: &Style
             "RUN", "NAME", "STATUS", "STARTED", "COMMANDS", "FAILED", "ANSWERS"
         ))
     );
+    let width = render::table_width();
     for r in runs {
-        println!(
-            "{:<10} {:<20} {:<12} {:<24} {:>8} {:>6} {:>7}",
+        let line = format!(
+            "{:<10} {} {:<12} {:<24} {:>8} {:>6} {:>7}",
             tacit_capture::session::short_id(&r.meta.id),
-            r.meta.name,
+            render::column(&r.meta.name, 20, width),
             // A guided run says how it ended, not just that it did.
             r.outcome.as_deref().unwrap_or(r.meta.status.as_str()),
             render::utc(r.meta.started_at_ms),
@@ -174,6 +175,7 @@ async fn list(store: &SqliteStore, name: Option<&str>, json: bool, style: &Style
             r.failed_commands,
             r.answers
         );
+        println!("{}", width.map_or(line.clone(), |w| render::cut(&line, w)));
         // An imported run is listed by its import; both times are shown.
         if let Some(at) = r.meta.imported_at_ms {
             println!("{:<10} imported {}", "", render::utc(at));

@@ -122,3 +122,44 @@ fn a_closed_pipe_ends_quietly() {
         assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn tables_fit_the_terminal_width() {
+    let world = World::new();
+    imported(&world);
+    let hist = world.dir.path().join("history");
+    std::fs::write(&hist, "cd /srv/app\n./deploy.sh 1.2.3\n").unwrap();
+    let long = "rotate-the-very-long-named-certificates-of-the-edge-proxies";
+    let out = world.tacit(&[
+        "import",
+        "history",
+        hist.to_str().unwrap(),
+        "--format",
+        "bash",
+        "--name",
+        long,
+    ]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    for args in [vec!["runs"], vec!["status"]] {
+        let out = std::process::Command::new(tacit_bin())
+            .args(&args)
+            .env("TACIT_DB", world.db())
+            .env("HOME", world.home())
+            .env("NO_COLOR", "1")
+            .env("COLUMNS", "60")
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        for line in stdout.lines().skip(1) {
+            assert!(
+                line.chars().count() <= 60,
+                "{args:?}: {line:?} is wider than 60"
+            );
+        }
+        assert!(stdout.contains('…'), "{args:?}: nothing was cut:\n{stdout}");
+    }
+    // Without a terminal or COLUMNS (a pipe to a file), nothing is cut.
+    let out = world.tacit(&["runs"]);
+    assert!(text(&out).0.contains(long));
+}
