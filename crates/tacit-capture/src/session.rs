@@ -201,7 +201,8 @@ impl Recorder<'_> {
         };
         let seq = self.record(EventBody::Command(record));
         self.end.commands += 1;
-        if exit_code.is_some_and(|c| c != 0) {
+        // A job stopped with Ctrl-Z (128 + a stop signal) did not fail.
+        if exit_code.is_some_and(|c| c != 0 && !(147..=150).contains(&c)) {
             self.end.failures += 1;
         }
         self.last_command = Some((seq, command));
@@ -369,7 +370,12 @@ impl Recorder<'_> {
             s.push_str(&format!("\n  current step: {step}"));
         }
         if let Some((seq, cmd)) = &self.last_command {
-            s.push_str(&format!("\n  last command (#{seq}): {cmd}"));
+            // Counted as commands are; `#` is its number in the timeline,
+            // where notes and marks are numbered too.
+            s.push_str(&format!(
+                "\n  last command: {cmd} (command {n} of {n}; #{seq} in `tacit runs show`)",
+                n = self.end.commands
+            ));
         }
         s
     }

@@ -149,11 +149,30 @@ pub fn log(paths: &Paths, sop_id: String, json: bool) -> Result<ExitCode> {
         if versions.is_empty() {
             bail!("there is no SOP called \"{sop_id}\" (tacit draft {sop_id} creates it)");
         }
+        // A version whose content is its predecessor's (only the owner or
+        // the review interval changed) is marked, so the log reads as the
+        // history of what the procedure says.
+        let parsed: Vec<Option<Sop>> = versions.iter().map(|v| Sop::from_json(&v.body).ok()).collect();
+        let metadata_only: Vec<bool> = (0..versions.len())
+            .map(|i| {
+                i > 0
+                    && matches!((&parsed[i - 1], &parsed[i]), (Some(a), Some(b)) if tacit_library::same_content(a, b))
+            })
+            .collect();
         if json {
-            println!("{}", serde_json::to_string_pretty(&versions)?);
+            let rows: Vec<serde_json::Value> = versions
+                .iter()
+                .zip(&metadata_only)
+                .map(|(v, m)| {
+                    let mut row = serde_json::to_value(v).unwrap_or_default();
+                    row["metadata_only"] = serde_json::Value::Bool(*m);
+                    row
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&rows)?);
         } else {
-            for v in versions.iter().rev() {
-                let sop = Sop::from_json(&v.body).ok();
+            for (i, v) in versions.iter().enumerate().rev() {
+                let sop = parsed[i].clone();
                 let runs = sop
                     .and_then(|s| s.revisions.last().cloned())
                     .map(|r| {
@@ -164,10 +183,11 @@ pub fn log(paths: &Paths, sop_id: String, json: bool) -> Result<ExitCode> {
                     })
                     .unwrap_or_default();
                 println!(
-                    "v{:<3} {}  {:<12} {}{}",
+                    "v{:<3} {}  {:<12} {}{}{}",
                     v.version,
                     render::utc(v.created_at_ms),
                     v.author,
+                    if metadata_only[i] { "(metadata only) " } else { "" },
                     v.summary,
                     if runs.is_empty() {
                         String::new()

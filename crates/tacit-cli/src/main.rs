@@ -359,7 +359,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("tacit: {e:#}");
+            eprintln!("tacit: {}", error_text(&e, &paths.db));
             if e.downcast_ref::<UsageError>().is_some() {
                 ExitCode::from(2)
             } else {
@@ -367,6 +367,47 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// An error as one message: each cause once (sqlx repeats its source in its
+/// own text), and a database error names the library file and what to do.
+fn error_text(e: &anyhow::Error, db: &std::path::Path) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let s = cause.to_string();
+        if parts.iter().any(|p| p.contains(&s)) {
+            continue;
+        }
+        parts.push(s);
+    }
+    let mut text = parts.join(": ");
+    let db_error = e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<tacit_store::StoreError>(),
+            Some(tacit_store::StoreError::Db(_) | tacit_store::StoreError::Migrate(_))
+        )
+    });
+    if db_error {
+        let lower = text.to_lowercase();
+        let hint = if lower.contains("not a database") {
+            "it is not a tacit library (an SQLite file): move it aside, or choose another with --db"
+        } else if lower.contains("locked") || lower.contains("busy") {
+            "another tacit is writing to it: try again in a moment"
+        } else if lower.contains("readonly")
+            || lower.contains("read-only")
+            || lower.contains("permission")
+        {
+            "tacit cannot write to it: check the file's and its folder's permissions"
+        } else if lower.contains("full") {
+            "the disk is full: free some space and try again"
+        } else if lower.contains("migration") {
+            "it was written by a newer tacit, or is damaged: upgrade tacit, or choose another library with --db"
+        } else {
+            "check the file, or choose another library with --db"
+        };
+        text = format!("the library {}: {text}\n  {hint}", db.display());
+    }
+    text
 }
 
 fn prints_only(command: &Command) -> bool {

@@ -189,7 +189,10 @@ pub fn timeline(meta: &RunMeta, events: &[Event], style: &Style, max_lines: usiz
         .count();
     let failed = events
         .iter()
-        .filter(|e| matches!(&e.body, EventBody::Command(c) if c.exit_code.is_some_and(|x| x != 0)))
+        .filter(|e| {
+            matches!(&e.body, EventBody::Command(c)
+                if c.exit_code.is_some_and(|x| x != 0 && !(147..=150).contains(&x)))
+        })
         .count();
     let answers = events
         .iter()
@@ -224,6 +227,8 @@ pub fn timeline(meta: &RunMeta, events: &[Event], style: &Style, max_lines: usiz
             EventBody::Command(c) => {
                 let status = match c.exit_code {
                     Some(0) => style.green("✓ 0"),
+                    // 128 + SIGTSTP/SIGSTOP/SIGTTIN/SIGTTOU: Ctrl-Z, not a failure.
+                    Some(code @ 147..=150) => style.yellow(&format!("‖ {code} stopped")),
                     Some(code) => style.red(&format!("✗ {code}")),
                     None => style.yellow("? "),
                 };

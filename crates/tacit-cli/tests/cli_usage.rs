@@ -163,3 +163,124 @@ fn tables_fit_the_terminal_width() {
     let out = world.tacit(&["runs"]);
     assert!(text(&out).0.contains(long));
 }
+
+#[test]
+fn a_change_of_owner_is_marked_as_metadata_in_the_log() {
+    let world = World::new();
+    imported(&world);
+    let out = world.tacit(&[
+        "own",
+        "rotate-logs",
+        "--owner",
+        "ana",
+        "--review-every",
+        "90d",
+    ]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let log = world.tacit(&["log", "rotate-logs"]);
+    let (stdout, _) = text(&log);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("v2") && lines[0].contains("(metadata only) Owner: ana"),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].starts_with("v1") && !lines[1].contains("metadata only"),
+        "{stdout}"
+    );
+    let json = world.tacit(&["log", "rotate-logs", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(rows[1]["metadata_only"], true);
+    assert_eq!(rows[0]["metadata_only"], false);
+}
+
+#[test]
+fn in_session_status_numbers_commands_as_it_counts_them() {
+    if !support::require_shell("bash") {
+        return;
+    }
+    let world = World::new();
+    let mut t = world.record("status-count", "bash", world.dir.path(), &["--no-ask"]);
+    t.run("echo one");
+    t.run("false");
+    t.run("tacit note hello");
+    t.run("echo two");
+    t.line("tacit status");
+    t.expect("3 commands, 1 failed");
+    t.expect("last command: echo two (command 3 of 3; #4 in `tacit runs show`)");
+    t.expect(support::PROMPT);
+    t.line("exit");
+    assert!(t.wait().success());
+    let out = String::from_utf8_lossy(&t.all_output()).into_owned();
+    assert!(
+        out.contains("next, draft the SOP: tacit draft status-count"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_job_stopped_with_ctrl_z_is_recorded_as_stopped_in_every_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        if !support::require_shell(shell) {
+            continue;
+        }
+        let world = World::new();
+        let mut t = world.record("stop", shell, world.dir.path(), &["--no-ask"]);
+        t.line("sleep 30");
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        t.send("\x1a");
+        t.expect(support::PROMPT);
+        t.run("echo after");
+        // Leave no stopped job behind: it would hold the exit.
+        t.run("kill -9 %1");
+        t.line("exit");
+        let _ = t.expect_any(&["jobs", "stopped jobs", "There are still jobs", "exit"]);
+        t.line("exit");
+        t.wait();
+        let run = world.run_json(&t.run_id);
+        let cmds = support::commands(&run);
+        let sleep = cmds
+            .iter()
+            .find(|c| c["command"] == "sleep 30")
+            .expect("sleep recorded");
+        assert_eq!(sleep["exit_code"], 148, "{shell}: {sleep:#}");
+        let shown = world.tacit(&["runs", "show", &t.run_id]);
+        let shown = String::from_utf8_lossy(&shown.stdout).into_owned();
+        assert!(shown.contains("148 stopped"), "{shell}: {shown}");
+        assert!(shown.contains("0 failed"), "{shell}: {shown}");
+    }
+}
+
+#[test]
+fn a_damaged_library_is_named_once_with_what_to_do() {
+    let world = World::new();
+    let bad = world.dir.path().join("notes.db");
+    std::fs::write(&bad, "these are my notes, not a database\n".repeat(200)).unwrap();
+    let out = std::process::Command::new(tacit_bin())
+        .args(["--db", bad.to_str().unwrap(), "list"])
+        .env("HOME", world.home())
+        .env_remove("TACIT_DB")
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("the library {}", bad.display())),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("file is not a database").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("move it aside, or choose another with --db"),
+        "{stderr}"
+    );
+    // Nothing was written over the user's file.
+    assert!(
+        std::fs::read_to_string(&bad)
+            .unwrap()
+            .starts_with("these are my notes")
+    );
+}

@@ -170,7 +170,8 @@ impl Store for SqliteStore {
             "SELECT {RUN_COLUMNS}, \
              (SELECT COUNT(*) FROM events e WHERE e.run_id = r.id AND e.kind = 'command') AS commands, \
              (SELECT COUNT(*) FROM events e WHERE e.run_id = r.id AND e.kind = 'command' \
-                AND e.exit_code IS NOT NULL AND e.exit_code <> 0) AS failed, \
+                AND e.exit_code IS NOT NULL AND e.exit_code <> 0 \
+                AND e.exit_code NOT BETWEEN 147 AND 150) AS failed, \
              (SELECT COUNT(*) FROM events e WHERE e.run_id = r.id AND e.kind = 'answer') AS answers, \
              (SELECT json_extract(e.body, '$.outcome') FROM events e WHERE e.run_id = r.id \
                 AND e.kind = 'outcome' ORDER BY e.seq DESC LIMIT 1) AS outcome \
