@@ -460,17 +460,25 @@ async fn run_loop(
         .map(std::fs::File::from)
         .map_err(|e| CaptureError::io("opening the terminal for output", e.into()))?;
 
+    // Keystrokes go straight to the shell when nothing waits before them:
+    // a write on the (non-blocking) master, no hop through the writer task.
+    // That hop is what a typist would feel on every key.
+    let direct = rustix::io::dup(&pty).ok();
+    let queued = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let (pty_read, pty_write) = pty.into_split();
     let mut pty_read = pty_read;
     let (to_pty, mut to_pty_rx) = mpsc::unbounded_channel::<ToPty>();
     // Writes to the shell go through their own task, so a shell that is not
     // reading its input can never stall the output we must keep draining.
+    let writer_queued = queued.clone();
     let writer = tokio::spawn(async move {
         let mut w = pty_write;
         while let Some(msg) = to_pty_rx.recv().await {
             match msg {
                 ToPty::Data(d) => {
-                    if w.write_all(&d).await.is_err() {
+                    let ok = w.write_all(&d).await.is_ok();
+                    writer_queued.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+                    if !ok {
                         break;
                     }
                 }
@@ -481,26 +489,34 @@ async fn run_loop(
         }
     });
 
-    // Stdin is read on a plain thread: blocking reads work for terminals,
-    // pipes and files alike, and the thread simply ends with the process.
+    // A terminal is read in this loop, through a descriptor of its own
+    // (opened again, so its non-blocking mode touches no other process): a
+    // keystroke reaches the shell without a hop between threads. Anything
+    // else (a pipe, a file) is read on a plain thread with blocking reads.
+    let mut tty_input = open_tty_input();
     let (stdin_tx, mut stdin_rx) = mpsc::channel::<Vec<u8>>(64);
-    std::thread::Builder::new()
-        .name("tacit-stdin".into())
-        .spawn(move || {
-            let mut stdin = std::io::stdin().lock();
-            let mut buf = vec![0u8; 16 * 1024];
-            loop {
-                match stdin.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        if stdin_tx.blocking_send(buf[..n].to_vec()).is_err() {
-                            break;
+    let mut key_buf = vec![0u8; 16 * 1024];
+    if tty_input.is_none() {
+        std::thread::Builder::new()
+            .name("tacit-stdin".into())
+            .spawn(move || {
+                let mut stdin = std::io::stdin().lock();
+                let mut buf = vec![0u8; 16 * 1024];
+                loop {
+                    match stdin.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            if stdin_tx.blocking_send(buf[..n].to_vec()).is_err() {
+                                break;
+                            }
                         }
                     }
                 }
-            }
-        })
-        .map_err(|e| CaptureError::io("starting the input thread", e))?;
+            })
+            .map_err(|e| CaptureError::io("starting the input thread", e))?;
+    } else {
+        drop(stdin_tx);
+    }
 
     let (ctl_tx, mut ctl_rx) = mpsc::channel::<(Request, oneshot::Sender<Response>)>(16);
 
@@ -560,17 +576,27 @@ async fn run_loop(
             // rest only when output pauses. Polling every branch on every
             // chunk would cost more than the copy itself.
             biased;
-            input = stdin_rx.recv(), if stdin_open => match input {
+            input = next_input(&mut tty_input, &mut stdin_rx, &mut key_buf), if stdin_open => match input {
                 Some(bytes) => {
                     let forward = recorder.on_input(bytes);
-                    if !forward.is_empty() {
-                        let _ = to_pty.send(ToPty::Data(forward));
+                    let mut rest: &[u8] = &forward;
+                    if !rest.is_empty()
+                        && queued.load(std::sync::atomic::Ordering::Acquire) == 0
+                        && let Some(fd) = &direct
+                        && let Ok(n) = rustix::io::write(fd, rest)
+                    {
+                        rest = &rest[n..];
+                    }
+                    if !rest.is_empty() {
+                        queued.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                        let _ = to_pty.send(ToPty::Data(rest.to_vec()));
                     }
                 }
                 None => {
                     // End of piped input: Ctrl-D asks the shell to exit once
                     // it has worked through what it was given.
                     stdin_open = false;
+                    queued.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
                     let _ = to_pty.send(ToPty::Data(vec![0x04]));
                 }
             },
@@ -635,6 +661,48 @@ async fn run_loop(
     let mut end = recorder.end;
     end.reason = reason;
     Ok(end)
+}
+
+/// The terminal on stdin, opened again non-blocking for this loop.
+fn open_tty_input() -> Option<tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>> {
+    use rustix::fs::{Mode, OFlags};
+    if !terminal::stdin_is_tty() {
+        return None;
+    }
+    let path = rustix::termios::ttyname(rustix::stdio::stdin(), Vec::new()).ok()?;
+    let fd = rustix::fs::open(
+        path.as_c_str(),
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
+        Mode::empty(),
+    )
+    .ok()?;
+    // SAFETY: the AsyncFd owns `fd`, an open descriptor that nothing else
+    // closes or replaces while it lives.
+    unsafe { tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) }
+        .ok()
+}
+
+/// The next keystrokes: from the terminal, or from the input thread.
+/// `None` at the end of input.
+async fn next_input(
+    tty: &mut Option<tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>>,
+    thread: &mut mpsc::Receiver<Vec<u8>>,
+    buf: &mut [u8],
+) -> Option<Vec<u8>> {
+    let Some(fd) = tty else {
+        return thread.recv().await;
+    };
+    loop {
+        let mut ready = fd.readable().await.ok()?;
+        match ready.try_io(|inner| rustix::io::read(inner.get_ref(), &mut *buf).map_err(Into::into))
+        {
+            Ok(Ok(0)) => return None,
+            Ok(Ok(n)) => return Some(buf[..n].to_vec()),
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Ok(Err(_)) => return None,
+            Err(_would_block) => continue,
+        }
+    }
 }
 
 async fn serve_control(
