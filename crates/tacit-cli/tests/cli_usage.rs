@@ -69,6 +69,17 @@ fn a_typo_in_a_name_gets_the_closest_one() {
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr.contains("did you mean \"rotate-logs\""), "{stderr}");
+    // A run name too: `draft` of a name close to a recorded one.
+    let hist = world.dir.path().join("history");
+    std::fs::write(&hist, "cd /srv/app\n./deploy.sh 1.2.3\n").unwrap();
+    let out = world.tacit(&[
+        "import", "history", hist.to_str().unwrap(), "--format", "bash", "--name", "deploy-web",
+    ]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let out = world.tacit(&["draft", "deploy-wbe"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("did you mean \"deploy-web\""), "{stderr}");
     // Nothing close: no suggestion, the usual advice.
     let out = world.tacit(&["show", "zzz"]);
     let (_, stderr) = text(&out);
