@@ -73,7 +73,13 @@ fn a_typo_in_a_name_gets_the_closest_one() {
     let hist = world.dir.path().join("history");
     std::fs::write(&hist, "cd /srv/app\n./deploy.sh 1.2.3\n").unwrap();
     let out = world.tacit(&[
-        "import", "history", hist.to_str().unwrap(), "--format", "bash", "--name", "deploy-web",
+        "import",
+        "history",
+        hist.to_str().unwrap(),
+        "--format",
+        "bash",
+        "--name",
+        "deploy-web",
     ]);
     assert!(out.status.success(), "{:?}", text(&out));
     let out = world.tacit(&["draft", "deploy-wbe"]);

@@ -234,18 +234,7 @@ fn a_risky_step_stands_out_and_needs_a_yes_even_under_yes() {
     let run = |extra: &[&str]| {
         let mut args = vec!["run", "clean-build", "--yes", "--shell", "bash"];
         args.extend_from_slice(extra);
-        std::process::Command::new(tacit_bin())
-            .args(&args)
-            .current_dir(&work)
-            .env("TACIT_DB", world.db())
-            .env("HOME", world.home())
-            .env("TACIT_CONFIG", world.dir.path().join("config.toml"))
-            .env("NO_COLOR", "1")
-            .env_remove("TACIT_SOCKET")
-            .env_remove("TACIT_RUN_ID")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap()
+        world.command(&args).current_dir(&work).output().unwrap()
     };
     // Unattended, the run stops before the risky step: nothing is removed.
     let out = run(&[]);

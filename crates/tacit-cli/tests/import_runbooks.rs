@@ -6,7 +6,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use support::{World, require_shell, tacit_bin};
+use support::{World, require_shell};
 
 fn fixtures(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -258,16 +258,9 @@ fn multi_line_commands_run_whole_in_bash_zsh_and_fish() {
         for (sop, file, content) in EXPECTED {
             let work = world.dir.path().join(format!("work-{shell}-{sop}"));
             std::fs::create_dir_all(&work).unwrap();
-            let mut child = std::process::Command::new(tacit_bin())
-                .args(["run", sop, "--yes", "--shell", shell])
+            let mut child = world
+                .command(&["run", sop, "--yes", "--shell", shell])
                 .current_dir(&work)
-                .env("TACIT_DB", world.db())
-                .env("HOME", world.home())
-                .env("TACIT_CONFIG", world.dir.path().join("config.toml"))
-                .env("NO_COLOR", "1")
-                .env_remove("TACIT_SOCKET")
-                .env_remove("TACIT_RUN_ID")
-                .stdin(std::process::Stdio::null())
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -315,16 +308,9 @@ fn a_command_that_never_ends_fails_instead_of_hanging() {
     }
     let work = world.dir.path().join("w");
     std::fs::create_dir_all(&work).unwrap();
-    let out = std::process::Command::new(tacit_bin())
-        .args(["run", "broken", "--yes", "--shell", "bash"])
+    let out = world
+        .command(&["run", "broken", "--yes", "--shell", "bash"])
         .current_dir(&work)
-        .env("TACIT_DB", world.db())
-        .env("HOME", world.home())
-        .env("TACIT_CONFIG", world.dir.path().join("config.toml"))
-        .env("NO_COLOR", "1")
-        .env_remove("TACIT_SOCKET")
-        .env_remove("TACIT_RUN_ID")
-        .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
     let (stdout, _) = text(&out);
@@ -356,16 +342,9 @@ fn a_guided_run_shows_each_steps_prose_and_never_obeys_escapes_in_it() {
     );
     let work = world.dir.path().join("w");
     std::fs::create_dir_all(&work).unwrap();
-    let out = std::process::Command::new(tacit_bin())
-        .args(["run", "check", "--yes", "--shell", "bash"])
+    let out = world
+        .command(&["run", "check", "--yes", "--shell", "bash"])
         .current_dir(&work)
-        .env("TACIT_DB", world.db())
-        .env("HOME", world.home())
-        .env("TACIT_CONFIG", world.dir.path().join("config.toml"))
-        .env("NO_COLOR", "1")
-        .env_remove("TACIT_SOCKET")
-        .env_remove("TACIT_RUN_ID")
-        .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
     let (stdout, stderr) = text(&out);

@@ -77,16 +77,22 @@ impl World {
 
     /// `tacit ARGS` against this world's library, outside any PTY.
     pub fn tacit(&self, args: &[&str]) -> std::process::Output {
-        std::process::Command::new(tacit_bin())
-            .args(args)
+        self.command(args).output().unwrap()
+    }
+
+    /// The command `tacit ARGS` against this world's library, with no
+    /// terminal and no input (set its folder, then run or spawn it).
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new(tacit_bin());
+        c.args(args)
             .env("TACIT_DB", self.db())
             .env("HOME", self.home())
             .env("TACIT_CONFIG", self.dir.path().join("config.toml"))
             .env("NO_COLOR", "1")
             .env_remove("TACIT_SOCKET")
             .env_remove("TACIT_RUN_ID")
-            .output()
-            .unwrap()
+            .stdin(std::process::Stdio::null());
+        c
     }
 
     /// A run as JSON (`tacit runs show ID --json`).
@@ -211,18 +217,7 @@ pub fn fresh(world: &World, name: &str) -> PathBuf {
 pub fn run_yes(world: &World, cwd: &Path, extra: &[&str]) -> std::process::Output {
     let mut args = vec!["run", "deploy-web", "--yes", "--shell", "bash"];
     args.extend_from_slice(extra);
-    std::process::Command::new(tacit_bin())
-        .args(&args)
-        .current_dir(cwd)
-        .env("TACIT_DB", world.db())
-        .env("HOME", world.home())
-        .env("TACIT_CONFIG", world.dir.path().join("config.toml"))
-        .env("NO_COLOR", "1")
-        .env_remove("TACIT_SOCKET")
-        .env_remove("TACIT_RUN_ID")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap()
+    world.command(&args).current_dir(cwd).output().unwrap()
 }
 
 pub fn guided_runs(world: &World) -> Vec<serde_json::Value> {
