@@ -214,15 +214,11 @@ fn the_edit_prompt_is_a_line_editor_prefilled_with_the_command() {
 }
 
 fn cleanup_sop(world: &World) -> std::path::PathBuf {
-    let md = world.dir.path().join("clean-build.md");
-    std::fs::write(
-        &md,
+    let work = import_runbook(
+        world,
+        "clean-build",
         "# Clean the build\n\n## Steps\n\n1. Look at what is there:\n   ```sh\n   ls\n   ```\n2. Remove the old build:\n   ```sh\n   rm -rf old-build\n   ```\n3. Say done:\n   ```sh\n   echo cleaned\n   ```\n",
-    )
-    .unwrap();
-    let out = world.tacit(&["import", md.to_str().unwrap()]);
-    assert!(out.status.success());
-    let work = world.dir.path().join("work");
+    );
     std::fs::create_dir_all(work.join("old-build")).unwrap();
     work
 }
@@ -275,20 +271,11 @@ fn a_risky_step_stands_out_and_needs_a_yes_even_under_yes() {
 #[test]
 fn a_step_runs_in_a_terminal_of_the_operators_size_and_follows_a_resize() {
     let world = World::new();
-    let md = world.dir.path().join("size.md");
-    std::fs::write(
-        &md,
+    let work = import_runbook(
+        &world,
+        "size",
         "# Terminal size\n\n## Steps\n\n1. Size now:\n   ```sh\n   stty size\n   ```\n2. Size after a resize:\n   ```sh\n   sleep 2; stty size\n   ```\n",
-    )
-    .unwrap();
-    assert!(
-        world
-            .tacit(&["import", md.to_str().unwrap()])
-            .status
-            .success()
     );
-    let work = world.dir.path().join("w");
-    std::fs::create_dir_all(&work).unwrap();
     // Term starts at 30 rows x 120 columns.
     let mut t = Term::spawn(tacit_in(&world, &work).args(["run", "size", "--shell", "bash"]));
     t.expect("[a]bort > ");
@@ -306,20 +293,11 @@ fn a_step_runs_in_a_terminal_of_the_operators_size_and_follows_a_resize() {
 #[test]
 fn a_step_of_several_commands_can_be_taken_one_by_one_and_an_editor_is_its_own_choice() {
     let world = World::new();
-    let md = world.dir.path().join("config.md");
-    std::fs::write(
-        &md,
+    let work = import_runbook(
+        &world,
+        "config",
         "# Change the config\n\n## Steps\n\n1. Write, edit and show the config:\n   ```sh\n   echo 'port = 80' > app.conf\n   vim app.conf\n   cat app.conf\n   ```\n2. Three checks:\n   ```sh\n   echo first\n   echo second\n   echo third\n   ```\n",
-    )
-    .unwrap();
-    assert!(
-        world
-            .tacit(&["import", md.to_str().unwrap()])
-            .status
-            .success()
     );
-    let work = world.dir.path().join("w");
-    std::fs::create_dir_all(&work).unwrap();
     let mut t = Term::spawn(tacit_in(&world, &work).args(["run", "config", "--shell", "bash"]));
     t.expect("[a]bort > ");
     t.line("r");

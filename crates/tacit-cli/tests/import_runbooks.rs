@@ -6,7 +6,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use support::{World, require_shell};
+use support::{World, import_runbook, require_shell};
 
 fn fixtures(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -328,20 +328,11 @@ fn a_guided_run_shows_each_steps_prose_and_never_obeys_escapes_in_it() {
         return;
     }
     let world = World::new();
-    let md = world.dir.path().join("check.md");
-    std::fs::write(
-        &md,
+    let work = import_runbook(
+        &world,
+        "check",
         "# Check the rollout\n\n## Steps\n\n- [ ] Run the dry run:\n  ```sh\n  echo dry-run ok\n  ```\n- [ ] Confirm the dry run shows **0 deletions** on [the board](https://grafana.example.com)\n  and that the title is not \u{1b}]0;pwned\u{7} changed.\n- [ ] Run it:\n  ```sh\n  echo done\n  ```\n",
-    )
-    .unwrap();
-    assert!(
-        world
-            .tacit(&["import", md.to_str().unwrap()])
-            .status
-            .success()
     );
-    let work = world.dir.path().join("w");
-    std::fs::create_dir_all(&work).unwrap();
     let out = world
         .command(&["run", "check", "--yes", "--shell", "bash"])
         .current_dir(&work)

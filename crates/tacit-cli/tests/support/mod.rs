@@ -220,6 +220,23 @@ pub fn run_yes(world: &World, cwd: &Path, extra: &[&str]) -> std::process::Outpu
     world.command(&args).current_dir(cwd).output().unwrap()
 }
 
+/// Imports `markdown` as the runbook `name` and returns a fresh folder to
+/// run it in.
+pub fn import_runbook(world: &World, name: &str, markdown: &str) -> PathBuf {
+    let md = world.dir.path().join(format!("{name}.md"));
+    std::fs::write(&md, markdown).unwrap();
+    let out = world.tacit(&["import", md.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let work = world.dir.path().join(format!("work-{name}"));
+    std::fs::create_dir_all(&work).unwrap();
+    work
+}
+
 pub fn guided_runs(world: &World) -> Vec<serde_json::Value> {
     let out = world.tacit(&["runs", "--json"]);
     let runs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
