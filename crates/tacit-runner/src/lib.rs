@@ -577,14 +577,7 @@ impl Runner<'_> {
                     command: new,
                     reason,
                 } => {
-                    let secret: Vec<String> = self
-                        .sop
-                        .parameters
-                        .iter()
-                        .filter(|p| p.secret)
-                        .map(|p| p.name.clone())
-                        .collect();
-                    let template = unfill(&new, self.params, &secret);
+                    let template = self.template(&new);
                     self.deviation(context, &format!("edited to `{template}`"), &reason, report);
                     self.go_to(Some(folder)).await?;
                     Handled::Replace(new)
@@ -729,14 +722,7 @@ impl Runner<'_> {
                     continue;
                 }
                 Choice::Edit { command, reason } => {
-                    let secret: Vec<String> = self
-                        .sop
-                        .parameters
-                        .iter()
-                        .filter(|p| p.secret)
-                        .map(|p| p.name.clone())
-                        .collect();
-                    let template = unfill(&command, self.params, &secret);
+                    let template = self.template(&command);
                     self.deviation(
                         &step.title,
                         &format!("edited to `{template}`"),

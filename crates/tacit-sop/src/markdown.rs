@@ -262,48 +262,26 @@ pub(crate) fn parse_known_section(
     first_line: usize,
     sop: &mut Sop,
 ) -> Result<bool, ParseError> {
-    let lines: Vec<&str> = raw.split('\n').collect();
-    let blocks = blockify(&lines, first_line)?;
-    let mut trial = Sop::default();
-    match name {
-        "Prerequisites" => {
-            trial.prerequisites = list_items(&blocks, name)?
-                .into_iter()
-                .map(prerequisite)
-                .collect::<Result<_, _>>()?;
-        }
-        "Edge cases" => {
-            trial.edge_cases = list_items(&blocks, name)?
-                .into_iter()
-                .map(edge_case)
-                .collect::<Result<_, _>>()?;
-        }
-        "Escalation" => {
-            trial.escalations = list_items(&blocks, name)?
-                .into_iter()
-                .map(escalation)
-                .collect::<Result<_, _>>()?;
-        }
-        "Success checks" => {
-            trial.success_checks = list_items(&blocks, name)?
-                .into_iter()
-                .map(success_check)
-                .collect::<Result<_, _>>()?;
-        }
-        "Notes" => {
-            trial.notes = list_items(&blocks, name)?
-                .into_iter()
-                .map(note)
-                .collect::<Result<_, _>>()?;
-        }
-        "Decision rules" => trial.rules = parse_rules(&blocks, name)?,
-        "Revision history" => trial.revisions = parse_revisions(&blocks, name)?,
-        "Parameters" => {
+    let kind = match Section::from_heading(name) {
+        Some(Section::Parameters) => {
             // Derived from the front matter; only tacit's own table is dropped.
             return Ok(raw.trim_start().starts_with("| Parameter |"));
         }
+        Some(
+            k @ (Section::Prerequisites
+            | Section::EdgeCases
+            | Section::Escalation
+            | Section::SuccessChecks
+            | Section::Notes
+            | Section::Rules
+            | Section::Revisions),
+        ) => k,
         _ => return Ok(false),
-    }
+    };
+    let lines: Vec<&str> = raw.split('\n').collect();
+    let blocks = blockify(&lines, first_line)?;
+    let mut trial = Sop::default();
+    read_section(kind, &blocks, name, &mut trial)?;
     let squash = |s: &str| -> String {
         s.lines()
             .map(|l| {
@@ -1272,46 +1250,39 @@ pub fn parse_markdown(text: &str) -> Result<Sop, ParseError> {
     }
 
     for (_, kind, name, blocks) in sections {
-        match kind {
-            Section::Purpose => sop.purpose = parse_prose(&blocks, &name)?,
-            Section::WhenToUse => sop.when_to_use = parse_prose(&blocks, &name)?,
-            Section::Prerequisites => {
-                sop.prerequisites = list_items(&blocks, &name)?
-                    .into_iter()
-                    .map(prerequisite)
-                    .collect::<Result<_, _>>()?;
-            }
-            Section::Parameters => {} // derived from the front matter
-            Section::Procedure => sop.steps = parse_procedure(&blocks)?,
-            Section::Rules => sop.rules = parse_rules(&blocks, &name)?,
-            Section::EdgeCases => {
-                sop.edge_cases = list_items(&blocks, &name)?
-                    .into_iter()
-                    .map(edge_case)
-                    .collect::<Result<_, _>>()?;
-            }
-            Section::Escalation => {
-                sop.escalations = list_items(&blocks, &name)?
-                    .into_iter()
-                    .map(escalation)
-                    .collect::<Result<_, _>>()?;
-            }
-            Section::SuccessChecks => {
-                sop.success_checks = list_items(&blocks, &name)?
-                    .into_iter()
-                    .map(success_check)
-                    .collect::<Result<_, _>>()?;
-            }
-            Section::Notes => {
-                sop.notes = list_items(&blocks, &name)?
-                    .into_iter()
-                    .map(note)
-                    .collect::<Result<_, _>>()?;
-            }
-            Section::Revisions => sop.revisions = parse_revisions(&blocks, &name)?,
-        }
+        read_section(kind, &blocks, &name, &mut sop)?;
     }
     Ok(sop)
+}
+
+/// Reads one of tacit's sections into its field of `sop`.
+fn read_section(
+    kind: Section,
+    blocks: &[Block],
+    name: &str,
+    sop: &mut Sop,
+) -> Result<(), ParseError> {
+    fn items<T>(
+        blocks: &[Block],
+        name: &str,
+        each: fn(Item) -> Result<T, ParseError>,
+    ) -> Result<Vec<T>, ParseError> {
+        list_items(blocks, name)?.into_iter().map(each).collect()
+    }
+    match kind {
+        Section::Purpose => sop.purpose = parse_prose(blocks, name)?,
+        Section::WhenToUse => sop.when_to_use = parse_prose(blocks, name)?,
+        Section::Prerequisites => sop.prerequisites = items(blocks, name, prerequisite)?,
+        Section::Parameters => {} // derived from the front matter
+        Section::Procedure => sop.steps = parse_procedure(blocks)?,
+        Section::Rules => sop.rules = parse_rules(blocks, name)?,
+        Section::EdgeCases => sop.edge_cases = items(blocks, name, edge_case)?,
+        Section::Escalation => sop.escalations = items(blocks, name, escalation)?,
+        Section::SuccessChecks => sop.success_checks = items(blocks, name, success_check)?,
+        Section::Notes => sop.notes = items(blocks, name, note)?,
+        Section::Revisions => sop.revisions = parse_revisions(blocks, name)?,
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
