@@ -23,6 +23,19 @@ fn expectation(e: &Expectation) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(", "))
 }
 
+/// Text from the SOP, safe to print and indented line by line.
+fn indent(text: &str, by: &str) -> String {
+    safe(text.trim_end())
+        .lines()
+        .map(|l| format!("{by}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn safe(s: &str) -> String {
+    crate::render::safe(s).into_owned()
+}
+
 pub fn render(sop: &Sop, style: &Style, with_sources: bool) -> String {
     let mut o = String::new();
     let src = |o: &mut String, list: &[SourceRef], indent: &str| {
@@ -39,12 +52,48 @@ pub fn render(sop: &Sop, style: &Style, with_sources: bool) -> String {
         style.bold(&sop.title),
         style.dim(&format!("{} · version {} · {owner}", sop.id, sop.version))
     ));
-    o.push_str(&format!("\n{}\n  {}\n", style.bold("Purpose"), sop.purpose));
-    o.push_str(&format!(
-        "\n{}\n  {}\n",
-        style.bold("When to use"),
-        sop.when_to_use
-    ));
+    // Sections kept as the runbook wrote them (Meaning, Impact…): where
+    // they stood, before or after the procedure; a stage's text with its
+    // steps.
+    let stage_names: Vec<&str> = sop
+        .steps
+        .iter()
+        .filter_map(|s| s.stage.as_deref())
+        .collect();
+    let prose = |o: &mut String, before_procedure: bool| {
+        for s in &sop.sections {
+            let after = matches!(
+                s.after.as_deref(),
+                Some(
+                    "Procedure"
+                        | "Decision rules"
+                        | "Edge cases"
+                        | "Escalation"
+                        | "Success checks"
+                        | "Notes"
+                        | "Revision history"
+                )
+            );
+            if after == before_procedure || stage_names.contains(&s.title.as_str()) {
+                continue;
+            }
+            if s.title.is_empty() {
+                o.push_str(&format!("\n{}\n", indent(&s.markdown, "  ")));
+            } else {
+                o.push_str(&format!(
+                    "\n{}\n{}\n",
+                    style.bold(&safe(&s.title)),
+                    indent(&s.markdown, "  ")
+                ));
+            }
+        }
+    };
+    prose(&mut o, true);
+    for (name, text) in [("Purpose", &sop.purpose), ("When to use", &sop.when_to_use)] {
+        if !text.trim().is_empty() {
+            o.push_str(&format!("\n{}\n{}\n", style.bold(name), indent(text, "  ")));
+        }
+    }
     if !sop.parameters.is_empty() {
         o.push_str(&format!("\n{}\n", style.bold("Parameters")));
         for p in &sop.parameters {
@@ -73,8 +122,31 @@ pub fn render(sop: &Sop, style: &Style, with_sources: bool) -> String {
         }
     }
     o.push_str(&format!("\n{}\n", style.bold("Procedure")));
+    let mut heading: (Option<&str>, Option<&str>) = (None, None);
     for (n, s) in sop.steps.iter().enumerate() {
-        let mut head = format!("  {}. {}", n + 1, style.bold(&s.title));
+        if (s.stage.as_deref(), s.group.as_deref()) != heading {
+            if s.stage.as_deref() != heading.0
+                && let Some(stage) = s.stage.as_deref()
+            {
+                o.push_str(&format!(
+                    "  {}\n",
+                    style.bold(&format!("── {}", safe(stage)))
+                ));
+                if let Some(intro) = sop.sections.iter().find(|p| p.title == stage)
+                    && !intro.markdown.trim().is_empty()
+                {
+                    o.push_str(&format!("{}\n", indent(&intro.markdown, "  ")));
+                }
+            }
+            if let Some(group) = s.group.as_deref() {
+                o.push_str(&format!(
+                    "  {}\n",
+                    style.bold(&format!("─ {}", safe(group)))
+                ));
+            }
+            heading = (s.stage.as_deref(), s.group.as_deref());
+        }
+        let mut head = format!("  {}. {}", n + 1, style.bold(&safe(&s.title)));
         if s.optional {
             head.push_str(&style.dim("  (optional: not in every run)"));
         }
@@ -86,11 +158,21 @@ pub fn render(sop: &Sop, style: &Style, with_sources: bool) -> String {
         if let Some(w) = &s.why {
             o.push_str(&format!("      {} {w}\n", style.dim("why:")));
         }
-        if let Some(i) = &s.instruction {
-            o.push_str(&format!("      {i}\n"));
+        if let Some(g) = s.guidance() {
+            o.push_str(&format!("{}\n", indent(&g, "      ")));
         }
         for c in &s.commands {
-            o.push_str(&format!("      {} {c}\n", style.dim("$")));
+            // A multi-line command is one command: its lines stay together.
+            let c = safe(c);
+            let mut lines = c.lines();
+            o.push_str(&format!(
+                "      {} {}\n",
+                style.dim("$"),
+                lines.next().unwrap_or_default()
+            ));
+            for l in lines {
+                o.push_str(&format!("        {l}\n"));
+            }
         }
         if let Some(e) = expectation(&s.expect) {
             o.push_str(&format!("      {} {e}\n", style.dim("expect:")));
@@ -175,6 +257,7 @@ pub fn render(sop: &Sop, style: &Style, with_sources: bool) -> String {
             src(&mut o, &c.sources, "      ");
         }
     }
+    prose(&mut o, false);
     if !sop.revisions.is_empty() {
         o.push_str(&format!("\n{}\n", style.bold("Revision history")));
         for r in &sop.revisions {

@@ -342,3 +342,25 @@ fn a_step_of_several_commands_can_be_taken_one_by_one_and_an_editor_is_its_own_c
         vec!["did `vim app.conf` by hand", "skipped `echo second`"]
     );
 }
+
+#[test]
+fn a_manual_step_done_is_the_step_as_written_not_a_deviation() {
+    let world = World::new();
+    let work = import_runbook(
+        &world,
+        "manual",
+        "# Manual check\n\n## Steps\n\n- [ ] Look at the dashboard\n- [ ] Say so:\n  ```sh\n  echo looked\n  ```\n",
+    );
+    let out = world
+        .command(&["run", "manual", "--yes", "--shell", "bash"])
+        .current_dir(&work)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("every step and success check passed"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("proposal(s) wait"), "{stdout}");
+}

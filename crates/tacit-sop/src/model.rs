@@ -208,7 +208,15 @@ impl Step {
             .filter_map(|b| match b {
                 StepBlock::Text { markdown } => Some(markdown.clone()),
                 StepBlock::Snippet { lang, code } => Some(format!("```{lang}\n{code}\n```")),
-                StepBlock::Commands { .. } => None,
+                // What the runbook shows a command printing, to compare with.
+                StepBlock::Commands { commands, .. } => {
+                    let shown: Vec<&str> = commands
+                        .iter()
+                        .filter_map(|c| c.output.as_deref())
+                        .collect();
+                    (!shown.is_empty())
+                        .then(|| format!("The runbook shows this output:\n{}", shown.join("\n")))
+                }
             })
             .collect();
         (!parts.is_empty()).then(|| parts.join("\n\n"))
