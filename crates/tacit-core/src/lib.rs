@@ -9,6 +9,7 @@
 pub mod config;
 pub mod event;
 pub mod paths;
+pub mod shell;
 
 pub use config::{AskConfig, CaptureConfig, Config, ConfigError};
 pub use event::{

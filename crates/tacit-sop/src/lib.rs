@@ -14,7 +14,8 @@ pub mod import;
 pub mod markdown;
 pub mod mermaid;
 pub mod model;
-pub mod shell;
+/// Where one shell command ends and the next begins (shared with capture).
+pub use tacit_core::shell;
 
 pub use html::render_html;
 pub use import::{Imported, Warning, import_markdown};
