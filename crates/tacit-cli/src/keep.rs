@@ -5,57 +5,29 @@ use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use tacit_core::{EventBody, Paths, now_ms};
-use tacit_review::health::{self, Health, RunFacts, SopFacts, Thresholds};
-use tacit_sop::{Revision, Sop, SourceRef};
-use tacit_store::{SqliteStore, Store, StoreError};
+use tacit_core::{Paths, current_user, now_ms};
+use tacit_library::LibraryError;
+use tacit_library::keeping;
+use tacit_library::review::{Change, Review};
+use tacit_review::health::{Health, Thresholds};
+use tacit_store::{SqliteStore, Store};
 
 use crate::render::{self, Style};
-use crate::sop_cmd::{load_sop, save_version};
 
-fn revision(summary: String, runs: Vec<String>) -> Revision {
-    Revision {
-        version: 0,
-        date: tacit_core::utc_date(now_ms()),
-        author: tacit_core::current_user(),
-        summary,
-        runs,
-    }
-}
-
-/// `90d`, `12w`, `3m` (30-day months) or a bare number of days.
 /// clap's check of `--review-every`: a bad interval is a usage error (exit 2).
 pub fn interval_arg(text: &str) -> std::result::Result<String, String> {
-    parse_interval(text)
+    keeping::parse_interval(text)
         .map(|_| text.to_string())
         .map_err(|e| e.to_string())
 }
 
-pub fn parse_interval(text: &str) -> Result<u32> {
-    let t = text.trim();
-    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
-    let Ok(n) = num.parse::<u32>() else {
-        bail!("\"{text}\" is not an interval: use e.g. 90d, 12w or 3m");
-    };
-    let days = match unit {
-        "" | "d" => n,
-        "w" => n * 7,
-        "m" => n * 30,
-        "y" => n * 365,
-        _ => bail!("\"{text}\" is not an interval: use e.g. 90d, 12w or 3m"),
-    };
-    if days == 0 {
-        bail!("a review interval must be at least one day");
-    }
-    Ok(days)
-}
-
 /// A lost-update refusal reads as one sentence; other errors keep their
 /// context chain.
-fn conflict_message(e: tacit_library::LibraryError) -> anyhow::Error {
-    match e {
-        tacit_library::LibraryError::Store(StoreError::Conflict { .. }) => anyhow::anyhow!("{e}"),
-        other => other.into(),
+fn conflict_message(e: LibraryError) -> anyhow::Error {
+    if tacit_library::review::is_conflict(&e) {
+        anyhow::anyhow!("{e}")
+    } else {
+        e.into()
     }
 }
 
@@ -65,28 +37,20 @@ pub fn own(
     owner: String,
     review_every: Option<String>,
 ) -> Result<ExitCode> {
-    let days = review_every.as_deref().map(parse_interval).transpose()?;
+    let days = review_every
+        .as_deref()
+        .map(keeping::parse_interval)
+        .transpose()?;
     let rt = crate::runtime()?;
     rt.block_on(async {
         let store = SqliteStore::open(&paths.db).await?;
-        let mut sop = load_sop(&store, &sop_id, None).await?;
-        let base = sop.version;
-        sop.owner = Some(owner.clone());
-        if days.is_some() {
-            sop.review_every_days = days;
-        }
-        let summary = match sop.review_every_days {
-            Some(d) => format!("Owner: {owner}; review every {d} days"),
-            None => format!("Owner: {owner}"),
-        };
-        let sop = save_version(&store, sop, revision(summary.clone(), vec![]), Some(base))
+        let owned = keeping::set_owner(&store, &sop_id, &owner, days, &current_user())
             .await
             .map_err(conflict_message)?;
-        // Taking ownership counts as a review of what is there now.
-        store
-            .add_review(&sop.id, sop.version, &tacit_core::current_user())
-            .await?;
-        println!("{} version {}: {summary}.", sop.id, sop.version);
+        println!(
+            "{} version {}: {}.",
+            owned.sop.id, owned.sop.version, owned.summary
+        );
         store.close().await;
         Ok(ExitCode::SUCCESS)
     })
@@ -121,19 +85,18 @@ pub fn reviewed(paths: &Paths, sop_id: String) -> Result<ExitCode> {
     let rt = crate::runtime()?;
     rt.block_on(async {
         let store = SqliteStore::open(&paths.db).await?;
-        let sop = load_sop(&store, &sop_id, None).await?;
-        let who = tacit_core::current_user();
-        store.add_review(&sop.id, sop.version, &who).await?;
-        match sop.review_every_days {
-            Some(d) => println!(
-                "{} version {} confirmed by {who}; next review due {}.",
-                sop.id,
-                sop.version,
-                tacit_core::utc_date(now_ms() + i64::from(d) * 86_400_000)
+        let done = keeping::confirm_review(&store, &sop_id, &current_user()).await?;
+        match done.next_due_ms {
+            Some(due) => println!(
+                "{} version {} confirmed by {}; next review due {}.",
+                done.sop_id,
+                done.version,
+                done.reviewer,
+                tacit_core::utc_date(due)
             ),
             None => println!(
-                "{} version {} confirmed by {who}. Set a review interval with `tacit own {} --owner NAME --review-every 90d`.",
-                sop.id, sop.version, sop.id
+                "{} version {} confirmed by {}. Set a review interval with `tacit own {} --owner NAME --review-every 90d`.",
+                done.sop_id, done.version, done.reviewer, done.sop_id
             ),
         }
         store.close().await;
@@ -145,49 +108,27 @@ pub fn log(paths: &Paths, sop_id: String, json: bool) -> Result<ExitCode> {
     let rt = crate::runtime()?;
     rt.block_on(async {
         let store = SqliteStore::open(&paths.db).await?;
-        let versions = store.sop_versions(&sop_id).await?;
-        if versions.is_empty() {
-            bail!("there is no SOP called \"{sop_id}\" (tacit draft {sop_id} creates it)");
-        }
-        // A version whose content is its predecessor's (only the owner or
-        // the review interval changed) is marked, so the log reads as the
-        // history of what the procedure says.
-        let parsed: Vec<Option<Sop>> = versions.iter().map(|v| Sop::from_json(&v.body).ok()).collect();
-        let metadata_only: Vec<bool> = (0..versions.len())
-            .map(|i| {
-                i > 0
-                    && matches!((&parsed[i - 1], &parsed[i]), (Some(a), Some(b)) if tacit_library::same_content(a, b))
-            })
-            .collect();
+        let history = keeping::history(&store, &sop_id).await?;
         if json {
-            let rows: Vec<serde_json::Value> = versions
-                .iter()
-                .zip(&metadata_only)
-                .map(|(v, m)| {
-                    let mut row = serde_json::to_value(v).unwrap_or_default();
-                    row["metadata_only"] = serde_json::Value::Bool(*m);
-                    row
-                })
-                .collect();
-            println!("{}", serde_json::to_string_pretty(&rows)?);
+            println!("{}", serde_json::to_string_pretty(&history)?);
         } else {
-            for (i, v) in versions.iter().enumerate().rev() {
-                let sop = parsed[i].clone();
-                let runs = sop
-                    .and_then(|s| s.revisions.last().cloned())
-                    .map(|r| {
-                        r.runs
-                            .iter()
-                            .map(|id| tacit_capture::session::short_id(id).to_string())
-                            .collect::<Vec<_>>()
-                    })
-                    .unwrap_or_default();
+            for entry in history.iter().rev() {
+                let v = &entry.version;
+                let runs: Vec<&str> = entry
+                    .runs
+                    .iter()
+                    .map(|id| tacit_capture::session::short_id(id))
+                    .collect();
                 println!(
                     "v{:<3} {}  {:<12} {}{}{}",
                     v.version,
                     render::utc(v.created_at_ms),
                     v.author,
-                    if metadata_only[i] { "(metadata only) " } else { "" },
+                    if entry.metadata_only {
+                        "(metadata only) "
+                    } else {
+                        ""
+                    },
                     v.summary,
                     if runs.is_empty() {
                         String::new()
@@ -206,24 +147,19 @@ pub fn diff(paths: &Paths, sop_id: String, v1: Option<u32>, v2: Option<u32>) -> 
     let rt = crate::runtime()?;
     rt.block_on(async {
         let store = SqliteStore::open(&paths.db).await?;
-        let latest = load_sop(&store, &sop_id, None).await?;
-        let new_v = v2.unwrap_or(latest.version);
-        let old_v = v1.unwrap_or(new_v.saturating_sub(1));
-        if old_v == 0 {
-            bail!("{sop_id} has only version 1: nothing to compare");
-        }
-        let old = load_sop(&store, &sop_id, Some(old_v)).await?;
-        let new = load_sop(&store, &sop_id, Some(new_v)).await?;
-        let lines = tacit_review::diff::diff(&old, &new);
+        let cmp = keeping::compare(&store, &sop_id, v1, v2).await?;
         let style = Style::stdout();
         println!(
             "{}",
-            style.bold(&format!("{sop_id}: version {old_v} → {new_v}"))
+            style.bold(&format!(
+                "{sop_id}: version {} → {}",
+                cmp.old.version, cmp.new.version
+            ))
         );
-        if lines.is_empty() {
+        if cmp.lines.is_empty() {
             println!("  no changes");
         } else {
-            print!("{}", tacit_review::diff::render(&lines, style.color));
+            print!("{}", tacit_review::diff::render(&cmp.lines, style.color));
         }
         store.close().await;
         Ok(ExitCode::SUCCESS)
@@ -262,14 +198,9 @@ pub fn review(paths: &Paths, sop_id: String) -> Result<ExitCode> {
     let rt = crate::runtime()?;
     rt.block_on(async {
         let store = SqliteStore::open(&paths.db).await?;
-        let original = load_sop(&store, &sop_id, None).await?;
-        let base = original.version;
-        let pending: Vec<_> = store
-            .proposals(&sop_id)
-            .await?
-            .into_iter()
-            .filter(|p| p.status == "pending")
-            .collect();
+        let mut review = Review::start(&store, &sop_id).await?;
+        let base = review.base().version;
+        let pending = review.pending().to_vec();
         let style = Style::stdout();
         if pending.is_empty() {
             println!("No pending proposals for {sop_id} (version {base}).");
@@ -283,295 +214,193 @@ pub fn review(paths: &Paths, sop_id: String) -> Result<ExitCode> {
                 pending.len()
             ))
         );
-        let mut sop = original.clone();
-        let mut accepted: Vec<(String, String)> = Vec::new();
-        let mut rejected: Vec<(String, String)> = Vec::new();
-        let mut runs: Vec<String> = Vec::new();
         for (n, p) in pending.iter().enumerate() {
-            if p.kind == "redraft" {
-                let Ok(mut redraft) = Sop::from_json(&p.body) else {
-                    println!("  proposal {} is unreadable; skipped", p.id);
-                    continue;
-                };
-                if p.sop_version != base {
+            let id = p.proposal.id.as_str();
+            let counter = style.bold(&format!("{}/{}", n + 1, pending.len()));
+            match &p.change {
+                Change::Unreadable(why) => {
+                    println!("  proposal {id} is unreadable ({why}); skipped");
+                }
+                Change::Redraft {
+                    stale: true,
+                    ..
+                } => {
                     // Accepting it would drop what changed since it was made.
                     println!(
-                        "\n{} {}\n  made from version {}, and version {base} has changed since: run `tacit draft {sop_id}` again to merge the runs with the latest version. Skipped.",
-                        style.bold(&format!("{}/{}", n + 1, pending.len())),
-                        p.summary,
-                        p.sop_version
+                        "\n{counter} {}\n  made from version {}, and version {base} has changed since: run `tacit draft {sop_id}` again to merge the runs with the latest version. Skipped.",
+                        p.proposal.summary, p.proposal.sop_version
                     );
-                    continue;
                 }
-                let doc: serde_json::Value = serde_json::from_str(&p.body).unwrap_or_default();
-                let listed = |key: &str| -> Vec<String> {
-                    doc[key]
-                        .as_array()
-                        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-                        .unwrap_or_default()
-                };
-                let (additions, conflicts) = (listed("additions"), listed("conflicts"));
-                redraft.owner = sop.owner.clone();
-                redraft.review_every_days = sop.review_every_days;
-                redraft.revisions = sop.revisions.clone();
-                redraft.version = sop.version;
-                println!(
-                    "\n{} {}",
-                    style.bold(&format!("{}/{}", n + 1, pending.len())),
-                    p.summary
-                );
-                print!(
-                    "{}",
-                    tacit_review::diff::render(
-                        &tacit_review::diff::diff(&sop, &redraft),
-                        style.color
-                    )
-                );
-                if !additions.is_empty() {
-                    println!("  What the runs add (your edits are kept):");
-                    for a in &additions {
-                        println!("    + {a}");
+                Change::Redraft {
+                    additions,
+                    conflicts,
+                    ..
+                } => {
+                    println!("\n{counter} {}", p.proposal.summary);
+                    let redraft = review.preview(id)?;
+                    print!(
+                        "{}",
+                        tacit_review::diff::render(
+                            &tacit_review::diff::diff(review.current(), &redraft),
+                            style.color
+                        )
+                    );
+                    if !additions.is_empty() {
+                        println!("  What the runs add (your edits are kept):");
+                        for a in additions {
+                            println!("    + {a}");
+                        }
                     }
-                }
-                if !conflicts.is_empty() {
-                    println!("  {}", style.bold("Conflicts (your version is kept; edit to take theirs):"));
-                    for c in &conflicts {
-                        println!("    ! {c}");
+                    if !conflicts.is_empty() {
+                        println!(
+                            "  {}",
+                            style.bold("Conflicts (your version is kept; edit to take theirs):")
+                        );
+                        for c in conflicts {
+                            println!("    ! {c}");
+                        }
                     }
-                }
-                match ask("  [a]ccept  [r]eject  [s]kip > ").as_str() {
-                    "a" | "accept" => {
-                        sop = redraft;
-                        accepted.push((p.id.clone(), "accepted the new draft".into()));
-                        runs.push(p.run_id.clone());
-                    }
-                    "r" | "reject" => {
-                        let reason = ask("  why (kept): ");
-                        rejected.push((
-                            p.id.clone(),
-                            if reason.is_empty() {
-                                "rejected".into()
+                    match ask("  [a]ccept  [r]eject  [s]kip > ").as_str() {
+                        "a" | "accept" => {
+                            review.accept(id)?;
+                        }
+                        "r" | "reject" => {
+                            let reason = ask("  why (kept): ");
+                            let reason = if reason.is_empty() {
+                                "rejected".to_string()
                             } else {
                                 reason
-                            },
-                        ));
-                    }
-                    _ => {}
-                }
-                continue;
-            }
-            let evidence: tacit_review::apply::Evidence = match serde_json::from_str(&p.body) {
-                Ok(e) => e,
-                Err(e) => {
-                    println!("  proposal {} is unreadable ({e}); skipped", p.id);
-                    continue;
-                }
-            };
-            println!(
-                "\n{} {}",
-                style.bold(&format!("{}/{}", n + 1, pending.len())),
-                p.summary
-            );
-            println!(
-                "  from run {} (v{}), {}",
-                tacit_capture::session::short_id(&p.run_id),
-                p.sop_version,
-                render::utc(p.created_at_ms)
-            );
-            if !evidence.command.is_empty() {
-                println!(
-                    "  $ {}  → exit {}",
-                    evidence.command,
-                    evidence.exit_code.map_or("?".into(), |c| c.to_string())
-                );
-            }
-            for l in evidence
-                .output
-                .lines()
-                .rev()
-                .take(5)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-            {
-                println!("  {} {l}", style.dim("│"));
-            }
-            if let Some(a) = &evidence.answer {
-                println!("  what they did: {}", a.action);
-                println!("  why:           {}", a.reason);
-                if let Some(e) = &a.escalate {
-                    println!("  escalate:      {e}");
-                }
-            }
-            let source = SourceRef {
-                run_id: p.run_id.clone(),
-                seq: 0,
-            };
-            loop {
-                match ask("  [a]ccept  [e]dit  [r]eject  [s]kip  [q]uit > ").as_str() {
-                    "a" | "accept" => {
-                        match tacit_review::apply::apply(&mut sop, &evidence, source.clone()) {
-                            Ok(said) => {
-                                println!("  accepted: {said}");
-                                accepted.push((p.id.clone(), said));
-                                runs.push(p.run_id.clone());
-                            }
-                            Err(e) => println!("  cannot apply it: {e}"),
+                            };
+                            review.reject(id, &reason)?;
                         }
-                        break;
+                        _ => {}
                     }
-                    "e" | "edit" => {
-                        let mut draft = sop.clone();
-                        if let Err(e) =
-                            tacit_review::apply::apply(&mut draft, &evidence, source.clone())
-                        {
-                            println!("  ({e}; editing the SOP as it is)");
+                }
+                Change::Evidence(evidence) => {
+                    println!("\n{counter} {}", p.proposal.summary);
+                    println!(
+                        "  from run {} (v{}), {}",
+                        tacit_capture::session::short_id(&p.proposal.run_id),
+                        p.proposal.sop_version,
+                        render::utc(p.proposal.created_at_ms)
+                    );
+                    if !evidence.command.is_empty() {
+                        println!(
+                            "  $ {}  → exit {}",
+                            evidence.command,
+                            evidence.exit_code.map_or("?".into(), |c| c.to_string())
+                        );
+                    }
+                    let lines: Vec<&str> = evidence.output.lines().collect();
+                    for l in &lines[lines.len().saturating_sub(5)..] {
+                        println!("  {} {l}", style.dim("│"));
+                    }
+                    if let Some(a) = &evidence.answer {
+                        println!("  what they did: {}", a.action);
+                        println!("  why:           {}", a.reason);
+                        if let Some(e) = &a.escalate {
+                            println!("  escalate:      {e}");
                         }
-                        let mut text = tacit_sop::render_markdown(&draft);
-                        loop {
-                            let edited = edit_in_editor(&text)?;
-                            match tacit_sop::parse_markdown(&edited) {
-                                Ok(mut parsed) => {
-                                    parsed.version = sop.version;
-                                    parsed.revisions = sop.revisions.clone();
-                                    sop = parsed;
-                                    accepted.push((p.id.clone(), "accepted with edits".into()));
-                                    runs.push(p.run_id.clone());
-                                    println!("  accepted with your edits");
-                                    break;
-                                }
-                                Err(e) => {
-                                    println!("  the edited SOP does not parse: {e}");
-                                    if ask("  edit again? [Y/n] ") == "n" {
-                                        break;
-                                    }
-                                    text = edited;
-                                }
-                            }
-                        }
-                        break;
                     }
-                    "r" | "reject" => {
-                        let reason = loop {
-                            let r = ask("  why (kept, so it is not raised again): ");
-                            if !r.is_empty() {
-                                break r;
-                            }
-                        };
-                        rejected.push((p.id.clone(), reason));
-                        break;
-                    }
-                    "s" | "skip" | "" => break,
-                    "q" | "quit" => {
-                        if !accepted.is_empty() {
+                    if !review_one(&mut review, id)? {
+                        if review.accepted() > 0 {
                             println!(
                                 "  quitting: the {} accepted proposal(s) are saved now",
-                                accepted.len()
+                                review.accepted()
                             );
                         }
-                        return finish_review(
-                            &store, &sop_id, &original, sop, base, &accepted, &rejected, runs,
-                            &style,
-                        )
-                        .await;
+                        break;
                     }
-                    _ => println!("  type a, e, r, s or q"),
                 }
             }
         }
-        finish_review(
-            &store, &sop_id, &original, sop, base, &accepted, &rejected, runs, &style,
-        )
-        .await
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn finish_review(
-    store: &SqliteStore,
-    sop_id: &str,
-    original: &Sop,
-    sop: Sop,
-    base: u32,
-    accepted: &[(String, String)],
-    rejected: &[(String, String)],
-    mut runs: Vec<String>,
-    style: &Style,
-) -> Result<ExitCode> {
-    if !accepted.is_empty() {
-        runs.sort();
-        runs.dedup();
-        let summary = format!("Review: accepted {} proposal(s)", accepted.len());
-        match save_version(store, sop.clone(), revision(summary, runs), Some(base)).await {
-            Ok(saved) => {
-                for (id, said) in accepted {
-                    store.resolve_proposal(id, "accepted", said).await?;
-                }
-                println!(
-                    "\n{}",
-                    style.bold(&format!("{sop_id} version {}", saved.version))
-                );
-                print!(
-                    "{}",
-                    tacit_review::diff::render(
-                        &tacit_review::diff::diff(original, &saved),
-                        style.color
-                    )
-                );
-            }
+        let done = review.finish(&store, &current_user()).await;
+        let done = match done {
+            Ok(d) => d,
             Err(e) => {
                 return Err(conflict_message(e))
                     .context("the review was not saved; the proposals stay pending");
             }
+        };
+        if let Some(saved) = &done.saved {
+            println!(
+                "\n{}",
+                style.bold(&format!("{sop_id} version {}", saved.version))
+            );
+            print!(
+                "{}",
+                tacit_review::diff::render(
+                    &tacit_review::diff::diff(&done.original, saved),
+                    style.color
+                )
+            );
+        } else if done.rejected > 0 {
+            println!(
+                "\nRejected {} proposal(s); the SOP is unchanged.",
+                done.rejected
+            );
         }
-    }
-    for (id, reason) in rejected {
-        store.resolve_proposal(id, "rejected", reason).await?;
-    }
-    if accepted.is_empty() && !rejected.is_empty() {
-        println!(
-            "\nRejected {} proposal(s); the SOP is unchanged.",
-            rejected.len()
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+        store.close().await;
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
-/// Gathers the facts health needs about every SOP: a handful of queries
-/// for the whole library, so `tacit status` stays fast with thousands.
-async fn facts(store: &SqliteStore) -> Result<Vec<SopFacts>> {
-    let teams = store.teams().await?;
-    Ok(store
-        .health_rows()
-        .await?
-        .into_iter()
-        .map(|h| {
-            let owner = h.owner.map(|o| match teams.iter().find(|(n, _)| *n == o) {
-                Some((n, m)) => format!("{n} (team: {})", m.join(", ")),
-                None => o,
-            });
-            SopFacts {
-                id: h.sop_id,
-                title: h.title,
-                version: h.version,
-                owner,
-                review_every_days: h.review_every_days,
-                reviewed_at_ms: h.last_review_ms.unwrap_or(h.version_created_ms),
-                pending_proposals: h.pending,
-                runs: h
-                    .runs
-                    .into_iter()
-                    .map(|(at_ms, user, outcome, deviated_steps)| RunFacts {
-                        at_ms,
-                        user,
-                        outcome,
-                        deviated_steps,
-                    })
-                    .collect(),
-                people: h.people,
+/// Asks what to do with one proposal backed by a run's evidence. Returns
+/// false when the reviewer quits.
+fn review_one(review: &mut Review, id: &str) -> Result<bool> {
+    loop {
+        match ask("  [a]ccept  [e]dit  [r]eject  [s]kip  [q]uit > ").as_str() {
+            "a" | "accept" => {
+                match review.accept(id) {
+                    Ok(said) => println!("  accepted: {said}"),
+                    Err(e) => println!("  cannot apply it: {e}"),
+                }
+                return Ok(true);
             }
-        })
-        .collect())
+            "e" | "edit" => {
+                let draft = match review.preview(id) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        println!("  ({e}; editing the SOP as it is)");
+                        review.current().clone()
+                    }
+                };
+                let mut text = tacit_sop::render_markdown(&draft);
+                loop {
+                    let edited = edit_in_editor(&text)?;
+                    match tacit_sop::parse_markdown(&edited)
+                        .map_err(|e| e.to_string())
+                        .and_then(|sop| review.accept_edited(id, sop).map_err(|e| e.to_string()))
+                    {
+                        Ok(()) => {
+                            println!("  accepted with your edits");
+                            break;
+                        }
+                        Err(e) => {
+                            println!("  the edited SOP does not parse: {e}");
+                            if ask("  edit again? [Y/n] ") == "n" {
+                                break;
+                            }
+                            text = edited;
+                        }
+                    }
+                }
+                return Ok(true);
+            }
+            "r" | "reject" => {
+                loop {
+                    let r = ask("  why (kept, so it is not raised again): ");
+                    if review.reject(id, &r).is_ok() {
+                        break;
+                    }
+                }
+                return Ok(true);
+            }
+            "s" | "skip" | "" => return Ok(true),
+            "q" | "quit" => return Ok(false),
+            _ => println!("  type a, e, r, s or q"),
+        }
+    }
 }
 
 pub fn status(paths: &Paths, json: bool, check: bool, notify: Option<String>) -> Result<ExitCode> {
@@ -581,18 +410,12 @@ pub fn status(paths: &Paths, json: bool, check: bool, notify: Option<String>) ->
         recent_runs: 10,
     };
     let rt = crate::runtime()?;
-    let mut list: Vec<Health> = rt.block_on(async {
+    let list: Vec<Health> = rt.block_on(async {
         let store = crate::runs::open_synced(paths).await?;
-        let facts = facts(&store).await?;
+        let list = tacit_library::status::library_health(&store, now_ms(), thresholds).await?;
         store.close().await;
-        anyhow::Ok(
-            facts
-                .iter()
-                .map(|f| health::assess(f, now_ms(), thresholds))
-                .collect(),
-        )
+        anyhow::Ok(list)
     })?;
-    health::sort_worst_first(&mut list);
     let failing: Vec<&Health> = list.iter().filter(|h| !h.problems.is_empty()).collect();
     if json {
         println!("{}", serde_json::to_string_pretty(&list)?);
@@ -664,114 +487,63 @@ pub fn status(paths: &Paths, json: bool, check: bool, notify: Option<String>) ->
     Ok(ExitCode::SUCCESS)
 }
 
-fn percentile(sorted: &[i64], p: f64) -> i64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
 /// `tacit stats SOP`: runs over time, success rate, step durations, and the
 /// steps where runs fail, deviate or escalate.
 pub fn stats(paths: &Paths, sop_id: String, json: bool) -> Result<ExitCode> {
     let rt = crate::runtime()?;
-    rt.block_on(async {
+    let stats = rt.block_on(async {
         let store = crate::runs::open_synced(paths).await?;
-        let sop = load_sop(&store, &sop_id, None).await?;
-        let runs: Vec<_> = store
-            .list_runs(Some(&sop_id))
-            .await?
-            .into_iter()
-            .filter(|r| r.meta.sop_id.as_deref() == Some(sop_id.as_str()))
-            .collect();
-        let mut per_day: std::collections::BTreeMap<String, (u32, u32)> = Default::default();
-        let mut durations: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
-        let mut fails: std::collections::BTreeMap<String, u32> = Default::default();
-        let mut deviates: std::collections::BTreeMap<String, u32> = Default::default();
-        let mut escalates: std::collections::BTreeMap<String, u32> = Default::default();
-        let (mut succeeded, mut finished) = (0u32, 0u32);
-        for r in &runs {
-            let events = store.events(&r.meta.id).await?;
-            let mut current: Option<String> = None;
-            let mut outcome = None;
-            for e in &events {
-                match &e.body {
-                    EventBody::Step { title } => current = Some(title.clone()),
-                    EventBody::StepDone { title, duration_ms, .. } => {
-                        durations.entry(title.clone()).or_default().push(*duration_ms);
-                    }
-                    EventBody::Deviation { step, .. } => *deviates.entry(step.clone()).or_default() += 1,
-                    EventBody::Outcome { outcome: o, .. } => outcome = Some(o.clone()),
-                    _ => {}
-                }
-            }
-            let day = tacit_core::utc_date(r.meta.started_at_ms);
-            let entry = per_day.entry(day).or_default();
-            entry.0 += 1;
-            if let Some(o) = &outcome {
-                finished += 1;
-                if o == "succeeded" {
-                    succeeded += 1;
-                    entry.1 += 1;
-                } else if let Some(step) = &current {
-                    let into = if o == "escalated" { &mut escalates } else { &mut fails };
-                    *into.entry(step.clone()).or_default() += 1;
-                }
-            }
-        }
-        let steps: Vec<serde_json::Value> = sop
-            .steps
-            .iter()
-            .map(|s| {
-                let mut d = durations.get(&s.title).cloned().unwrap_or_default();
-                d.sort_unstable();
-                serde_json::json!({
-                    "step": s.title,
-                    "runs": d.len(),
-                    "median_ms": percentile(&d, 0.5),
-                    "p90_ms": percentile(&d, 0.9),
-                    "failed": fails.get(&s.title).copied().unwrap_or(0),
-                    "deviated": deviates.get(&s.title).copied().unwrap_or(0),
-                    "escalated": escalates.get(&s.title).copied().unwrap_or(0),
-                })
-            })
-            .collect();
-        let rate = (finished > 0).then(|| f64::from(succeeded) / f64::from(finished));
-        if json {
-            let doc = serde_json::json!({
-                "sop": sop.id, "version": sop.version, "runs": runs.len(),
-                "success_rate": rate,
-                "per_day": per_day.iter().map(|(d, (n, ok))| serde_json::json!({"date": d, "runs": n, "succeeded": ok})).collect::<Vec<_>>(),
-                "steps": steps,
-            });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
-        } else {
-            let style = Style::stdout();
-            println!(
-                "{}  {} guided runs, success rate {}",
-                style.bold(&sop.title),
-                runs.len(),
-                rate.map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_else(|| "–".into())
-            );
-            let max = per_day.values().map(|(n, _)| *n).max().unwrap_or(1).max(1);
-            for (day, (n, ok)) in &per_day {
-                let width = (30 * n / max).max(1) as usize;
-                let good = (30 * ok / max) as usize;
-                println!("  {day}  {}{} {n} ({ok} ok)", style.green(&"█".repeat(good)), style.red(&"█".repeat(width.saturating_sub(good))));
-            }
-            println!("\n  {:<30} {:>9} {:>9} {:>6} {:>8} {:>9}", "step", "median", "p90", "failed", "deviated", "escalated");
-            for s in &steps {
-                println!(
-                    "  {} {:>9} {:>9} {:>6} {:>8} {:>9}",
-                    render::cell(s["step"].as_str().unwrap_or_default(), 30),
-                    render::duration(s["median_ms"].as_i64().unwrap_or(0)),
-                    render::duration(s["p90_ms"].as_i64().unwrap_or(0)),
-                    s["failed"], s["deviated"], s["escalated"]
-                );
-            }
-        }
+        let stats = tacit_library::status::stats(&store, &sop_id).await;
         store.close().await;
-        Ok(ExitCode::SUCCESS)
-    })
+        anyhow::Ok(stats?)
+    })?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&stats)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let style = Style::stdout();
+    println!(
+        "{}  {} guided runs, success rate {}",
+        style.bold(&stats.title),
+        stats.runs,
+        stats
+            .success_rate
+            .map(|r| format!("{:.0}%", r * 100.0))
+            .unwrap_or_else(|| "–".into())
+    );
+    let max = stats
+        .per_day
+        .iter()
+        .map(|d| d.runs)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    for d in &stats.per_day {
+        let width = (30 * d.runs / max).max(1) as usize;
+        let good = (30 * d.succeeded / max) as usize;
+        println!(
+            "  {}  {}{} {} ({} ok)",
+            d.date,
+            style.green(&"█".repeat(good)),
+            style.red(&"█".repeat(width.saturating_sub(good))),
+            d.runs,
+            d.succeeded
+        );
+    }
+    println!(
+        "\n  {:<30} {:>9} {:>9} {:>6} {:>8} {:>9}",
+        "step", "median", "p90", "failed", "deviated", "escalated"
+    );
+    for s in &stats.steps {
+        println!(
+            "  {} {:>9} {:>9} {:>6} {:>8} {:>9}",
+            render::cell(&s.step, 30),
+            render::duration(s.median_ms),
+            render::duration(s.p90_ms),
+            s.failed,
+            s.deviated,
+            s.escalated
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -10,14 +10,14 @@ use clap::Args;
 use tacit_capture::driven::{CommandOutcome, DrivenOptions, DrivenShell};
 use tacit_capture::integration::{ShellKind, find_program};
 use tacit_capture::session::short_id;
-use tacit_core::{Paths, RunMeta, RunStatus, now_ms};
+use tacit_core::{Paths, RunStatus};
 use tacit_runner::{
     AfterFailure, Choice, CommandChoice, Operator, OperatorAnswer, Outcome, Runner, StepView, fill,
     missing_params,
 };
 use tacit_sop::{DecisionRule, Sop};
 use tacit_store::journal::{JournalWriter, read_journal};
-use tacit_store::{Proposal, SqliteStore, Store, import_journal};
+use tacit_store::{SqliteStore, import_journal};
 
 use crate::render::Style;
 use crate::sink::JournalSink;
@@ -761,64 +761,21 @@ impl Operator for TerminalOperator {
     }
 }
 
-/// The interrupted run `--resume` continues: its meta, the steps it
-/// finished, and the SOP version it followed.
-async fn interrupted_run(store: &SqliteStore, sop_id: &str) -> Result<Resumed> {
-    let candidates = store.list_runs(Some(sop_id)).await?;
-    // The latest guided run, if it stopped part-way: interrupted (a killed
-    // process, a closed terminal) or aborted by the operator.
-    let Some(run) = candidates.into_iter().find(|r| {
-        r.meta.sop_id.as_deref() == Some(sop_id) && r.meta.status == RunStatus::Interrupted
-    }) else {
-        bail!(
-            "there is no interrupted run of {sop_id} to resume (see `tacit runs --name {sop_id}`)"
-        );
-    };
-    let events = store.events(&run.meta.id).await?;
-    if events.iter().any(|e| {
-        matches!(&e.body, tacit_core::EventBody::Outcome { outcome, .. } if outcome != "aborted")
-    }) {
-        bail!(
-            "run {} already ended; start a new one",
-            short_id(&run.meta.id)
-        );
-    }
-    let done = events
-        .iter()
-        .filter_map(|e| match &e.body {
-            tacit_core::EventBody::StepDone { title, .. } => Some(title.clone()),
-            _ => None,
-        })
-        .collect();
-    let params = events
-        .iter()
-        .rev()
-        .find_map(|e| match &e.body {
-            tacit_core::EventBody::Params { values } => Some(values.clone()),
-            _ => None,
-        })
-        .unwrap_or_default();
-    Ok((run.meta, done, params))
-}
-
-/// An interrupted run: its meta, the steps it finished, its parameters.
-type Resumed = (RunMeta, Vec<String>, BTreeMap<String, String>);
-
 pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
     let rt = crate::runtime()?;
     let (sop, resumed) = rt.block_on(async {
         let store = crate::runs::open_synced(paths).await?;
         let resumed = if args.resume {
-            Some(interrupted_run(&store, &args.sop).await?)
+            Some(tacit_library::runs::interrupted_run(&store, &args.sop).await?)
         } else {
             None
         };
-        let version = resumed.as_ref().and_then(|(m, ..)| m.sop_version);
+        let version = resumed.as_ref().and_then(|r| r.meta.sop_version);
         let sop = crate::sop_cmd::load_sop(&store, &args.sop, version).await;
         store.close().await;
         anyhow::Ok(sop.map(|s| (s, resumed))?)
     })?;
-    let stored = resumed.as_ref().map(|(_, _, p)| p.clone());
+    let stored = resumed.as_ref().map(|r| r.params.clone());
     let (params, forced) = parse_params(
         &sop,
         &args.params,
@@ -851,7 +808,7 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
         })
         .collect();
     let (meta, mut sink, done_before, cwd) = match resumed {
-        Some((meta, done, _)) => {
+        Some(tacit_library::runs::Resumable { meta, done, .. }) => {
             let path = tacit_store::journal::journal_path(&paths.journal_dir(), &meta.id);
             let (journal, next) = JournalWriter::reopen(&path).with_context(|| {
                 format!("cannot reopen the journal of run {}", short_id(&meta.id))
@@ -983,33 +940,7 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
     rt.block_on(async {
         let store = SqliteStore::open(&paths.db).await?;
         import_journal(&store, &read_journal(&journal_path)?).await?;
-        // A proposal the owner rejected is not raised again.
-        let rejected: Vec<String> = store
-            .proposals(&sop.id)
-            .await?
-            .into_iter()
-            .filter(|p| p.status == "rejected")
-            .map(|p| p.summary)
-            .collect();
-        for (i, p) in report.proposals.iter().enumerate() {
-            if rejected.contains(&p.summary) {
-                continue;
-            }
-            store
-                .add_proposal(&Proposal {
-                    id: format!("{}-{}", meta.id, i + 1),
-                    sop_id: sop.id.clone(),
-                    sop_version: sop.version,
-                    run_id: meta.id.clone(),
-                    kind: p.kind.clone(),
-                    summary: p.summary.clone(),
-                    body: serde_json::to_string(p)?,
-                    status: "pending".into(),
-                    created_at_ms: now_ms(),
-                    resolution: None,
-                })
-                .await?;
-        }
+        tacit_library::runs::file_proposals(&store, &sop, &meta.id, &report.proposals).await?;
         store.close().await;
         anyhow::Ok(())
     })?;

@@ -86,49 +86,32 @@ pub fn run(paths: &Paths, args: RunsArgs) -> Result<ExitCode> {
                 }
             }
             Some(RunsCommand::Verify { id }) => {
-                let meta = store.find_run(&id).await?;
-                let events = store.events_with_hashes(&meta.id).await?;
-                let verdict = tacit_store::chain::verify(&meta.id, &events);
+                let evidence = tacit_library::runs::evidence(&store, &id).await?;
                 store.close().await;
-                return Ok(match verdict {
+                let id = &evidence.meta.id;
+                return Ok(match &evidence.chain {
                     Ok(head) => {
-                        println!("run {}: {} events, hash chain intact (head {head})", meta.id, events.len());
+                        println!(
+                            "run {id}: {} events, hash chain intact (head {head})",
+                            evidence.events.len()
+                        );
                         ExitCode::SUCCESS
                     }
                     Err(broken) => {
-                        eprintln!("tacit: run {}: {broken}", meta.id);
+                        eprintln!("tacit: run {id}: {broken}");
                         ExitCode::from(1)
                     }
                 });
             }
             Some(RunsCommand::Export { id, format, output }) => {
-                let meta = store.find_run(&id).await?;
-                let linked = store.events_with_hashes(&meta.id).await?;
-                let events: Vec<tacit_core::Event> = linked.iter().map(|(e, _)| e.clone()).collect();
+                let evidence = tacit_library::runs::evidence(&store, &id).await?;
                 let text = match format {
-                    ExportFormat::Json => {
-                        let chain = tacit_store::chain::verify(&meta.id, &linked);
-                        let with_links: Vec<serde_json::Value> = linked
-                            .iter()
-                            .map(|(e, h)| {
-                                let mut v = serde_json::to_value(e).unwrap_or_default();
-                                v["hash"] = serde_json::json!(h);
-                                v
-                            })
-                            .collect();
-                        let doc = serde_json::json!({
-                            "format": "tacit-run",
-                            "format_version": 1,
-                            "run": meta,
-                            "chain": match &chain {
-                                Ok(head) => serde_json::json!({"intact": true, "head": head}),
-                                Err(b) => serde_json::json!({"intact": false, "problem": b.to_string()}),
-                            },
-                            "events": with_links,
-                        });
-                        serde_json::to_string_pretty(&doc)? + "\n"
+                    ExportFormat::Json => serde_json::to_string_pretty(&evidence.to_json())? + "\n",
+                    ExportFormat::Cast => {
+                        let events: Vec<tacit_core::Event> =
+                            evidence.events.iter().map(|(e, _)| e.clone()).collect();
+                        render::cast(&evidence.meta, &events)
                     }
-                    ExportFormat::Cast => render::cast(&meta, &events),
                 };
                 match output {
                     Some(path) => {

@@ -73,7 +73,7 @@ pub struct ExportArgs {
     pub output: Option<PathBuf>,
 }
 
-pub use tacit_library::{load_sop, save_version};
+pub use tacit_library::load_sop;
 
 pub fn draft(paths: &Paths, args: DraftArgs) -> Result<ExitCode> {
     let rt = crate::runtime()?;

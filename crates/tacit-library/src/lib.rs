@@ -8,10 +8,20 @@
 //! - [`importing`]: importing a collection of Markdown runbooks.
 //! - [`drafting`]: drafting an SOP from its recorded runs, and redrafting an
 //!   SOP people have edited without losing their work.
+//! - [`keeping`]: owners, review intervals, confirmed reviews, history and
+//!   the difference between two versions.
+//! - [`review`]: the owner's review of what runs proposed.
+//! - [`status`]: the library's health and one SOP's run statistics.
+//! - [`runs`]: resuming, filing a guided run's proposals, a run as
+//!   evidence.
 
 pub mod drafting;
 pub mod importing;
+pub mod keeping;
+pub mod review;
+pub mod runs;
 pub mod sops;
+pub mod status;
 
 pub use drafting::{DraftOptions, Drafted, draft_into_store};
 pub use importing::{
@@ -34,6 +44,9 @@ pub enum LibraryError {
     /// The runs cannot become an SOP; says why.
     #[error("{0}")]
     Draft(String),
+    /// A request that cannot be carried out as asked; says why.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 pub type Result<T> = std::result::Result<T, LibraryError>;

@@ -1,0 +1,212 @@
+//! The library's health (`tacit status`, the dashboard) and one SOP's run
+//! statistics (`tacit stats`).
+
+use std::collections::BTreeMap;
+
+use tacit_core::EventBody;
+use tacit_review::health::{self, Health, RunFacts, SopFacts, Thresholds};
+use tacit_store::Store;
+
+use crate::Result;
+use crate::sops::load_sop;
+
+/// The facts health needs about every SOP: a handful of queries for the
+/// whole library, so status stays fast with thousands of SOPs. A team owner
+/// is shown with its members.
+pub async fn facts<S: Store>(store: &S) -> Result<Vec<SopFacts>> {
+    let teams = store.teams().await?;
+    Ok(store
+        .health_rows()
+        .await?
+        .into_iter()
+        .map(|h| {
+            let owner = h.owner.map(|o| match teams.iter().find(|(n, _)| *n == o) {
+                Some((n, m)) => format!("{n} (team: {})", m.join(", ")),
+                None => o,
+            });
+            SopFacts {
+                id: h.sop_id,
+                title: h.title,
+                version: h.version,
+                owner,
+                review_every_days: h.review_every_days,
+                reviewed_at_ms: h.last_review_ms.unwrap_or(h.version_created_ms),
+                pending_proposals: h.pending,
+                runs: h
+                    .runs
+                    .into_iter()
+                    .map(|(at_ms, user, outcome, deviated_steps)| RunFacts {
+                        at_ms,
+                        user,
+                        outcome,
+                        deviated_steps,
+                    })
+                    .collect(),
+                people: h.people,
+            }
+        })
+        .collect())
+}
+
+/// Every SOP's health at `now_ms`, worst first.
+pub async fn library_health<S: Store>(
+    store: &S,
+    now_ms: i64,
+    thresholds: Thresholds,
+) -> Result<Vec<Health>> {
+    let mut list: Vec<Health> = facts(store)
+        .await?
+        .iter()
+        .map(|f| health::assess(f, now_ms, thresholds))
+        .collect();
+    health::sort_worst_first(&mut list);
+    Ok(list)
+}
+
+/// Guided runs of one SOP on one day.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Day {
+    pub date: String,
+    pub runs: u32,
+    pub succeeded: u32,
+}
+
+/// How one step fares across guided runs.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StepStats {
+    pub step: String,
+    /// Runs that finished the step.
+    pub runs: usize,
+    pub median_ms: i64,
+    pub p90_ms: i64,
+    /// Runs that ended failed (or escalated) while on this step.
+    pub failed: u32,
+    pub deviated: u32,
+    pub escalated: u32,
+}
+
+/// An SOP's guided runs: how many, how often they succeed, per day and per
+/// step.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SopStats {
+    pub sop: String,
+    #[serde(skip)]
+    pub title: String,
+    pub version: u32,
+    pub runs: usize,
+    /// Of the runs that ended, the share that succeeded.
+    pub success_rate: Option<f64>,
+    pub per_day: Vec<Day>,
+    pub steps: Vec<StepStats>,
+}
+
+/// The `p` percentile (0–1) of sorted values, nearest rank; 0 when empty.
+pub fn percentile(sorted: &[i64], p: f64) -> i64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// Run statistics of one SOP, from the events of its guided runs.
+pub async fn stats<S: Store>(store: &S, sop_id: &str) -> Result<SopStats> {
+    let sop = load_sop(store, sop_id, None).await?;
+    let runs: Vec<_> = store
+        .list_runs(Some(sop_id))
+        .await?
+        .into_iter()
+        .filter(|r| r.meta.sop_id.as_deref() == Some(sop_id))
+        .collect();
+    let mut per_day: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+    let mut durations: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    let mut fails: BTreeMap<String, u32> = BTreeMap::new();
+    let mut deviates: BTreeMap<String, u32> = BTreeMap::new();
+    let mut escalates: BTreeMap<String, u32> = BTreeMap::new();
+    let (mut succeeded, mut finished) = (0u32, 0u32);
+    for r in &runs {
+        let events = store.events(&r.meta.id).await?;
+        let mut current: Option<String> = None;
+        let mut outcome = None;
+        for e in &events {
+            match &e.body {
+                EventBody::Step { title } => current = Some(title.clone()),
+                EventBody::StepDone {
+                    title, duration_ms, ..
+                } => durations
+                    .entry(title.clone())
+                    .or_default()
+                    .push(*duration_ms),
+                EventBody::Deviation { step, .. } => {
+                    *deviates.entry(step.clone()).or_default() += 1
+                }
+                EventBody::Outcome { outcome: o, .. } => outcome = Some(o.clone()),
+                _ => {}
+            }
+        }
+        let day = per_day
+            .entry(tacit_core::utc_date(r.meta.started_at_ms))
+            .or_default();
+        day.0 += 1;
+        if let Some(o) = &outcome {
+            finished += 1;
+            if o == "succeeded" {
+                succeeded += 1;
+                day.1 += 1;
+            } else if let Some(step) = &current {
+                let into = if o == "escalated" {
+                    &mut escalates
+                } else {
+                    &mut fails
+                };
+                *into.entry(step.clone()).or_default() += 1;
+            }
+        }
+    }
+    let steps = sop
+        .steps
+        .iter()
+        .map(|s| {
+            let mut d = durations.get(&s.title).cloned().unwrap_or_default();
+            d.sort_unstable();
+            StepStats {
+                step: s.title.clone(),
+                runs: d.len(),
+                median_ms: percentile(&d, 0.5),
+                p90_ms: percentile(&d, 0.9),
+                failed: fails.get(&s.title).copied().unwrap_or(0),
+                deviated: deviates.get(&s.title).copied().unwrap_or(0),
+                escalated: escalates.get(&s.title).copied().unwrap_or(0),
+            }
+        })
+        .collect();
+    Ok(SopStats {
+        sop: sop.id,
+        title: sop.title,
+        version: sop.version,
+        runs: runs.len(),
+        success_rate: (finished > 0).then(|| f64::from(succeeded) / f64::from(finished)),
+        per_day: per_day
+            .into_iter()
+            .map(|(date, (runs, succeeded))| Day {
+                date,
+                runs,
+                succeeded,
+            })
+            .collect(),
+        steps,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn percentiles_by_nearest_rank() {
+        assert_eq!(percentile(&[], 0.5), 0);
+        assert_eq!(percentile(&[7], 0.9), 7);
+        assert_eq!(percentile(&[1, 2, 3, 4], 0.5), 2);
+        assert_eq!(percentile(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9), 9);
+    }
+}
