@@ -9,7 +9,7 @@ use tacit_library::review::{Change, Review};
 use tacit_library::{LibraryError, keeping, runs, status};
 use tacit_runner::{OperatorAnswer, Proposal};
 use tacit_sop::Sop;
-use tacit_store::{SqliteStore, Store};
+use tacit_store::Store;
 
 const RUNBOOK: &str = "\
 # Restart the worker
@@ -419,21 +419,7 @@ async fn empty_library<S: Store>(store: &S) {
     ));
 }
 
-macro_rules! on_sqlite {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let store = super::SqliteStore::in_memory().await.unwrap();
-                    super::$name(&store).await;
-                }
-            )*
-        }
-    };
-}
-
-on_sqlite!(
+tacit_store::both_backends!(
     ownership_review_and_history,
     proposals_are_filed_reviewed_and_never_lost,
     an_unreadable_proposal_is_reported_not_applied,

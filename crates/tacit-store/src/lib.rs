@@ -4,19 +4,22 @@
 //! - [`journal`]: an append-only file per run, written while recording. It is
 //!   crash-safe and needs no database.
 //! - [`Store`]: the queryable library. [`SqliteStore`] is the embedded
-//!   default; the trait is what the PostgreSQL backend of the team server
-//!   will implement, over the same schema.
+//!   default; [`PgStore`] is the team server's, over the same tables.
 //!
 //! [`sync_journals`] brings the store up to date with the journals, and is
 //! how a run whose recorder was killed becomes an `interrupted` run.
 
 pub mod chain;
 pub mod journal;
+mod postgres;
 mod sqlite;
+#[doc(hidden)]
+pub mod testing;
 
 use std::future::Future;
 use std::path::Path;
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 use tacit_core::{Event, RunMeta, RunStatus};
 
@@ -252,6 +255,69 @@ pub struct HealthRow {
     pub runs: Vec<(i64, String, Option<String>, Vec<String>)>,
     /// Everyone who recorded or ran it.
     pub people: Vec<String>,
+}
+
+/// One SOP's row as both backends return it: (sop id, title, version,
+/// owner, review interval, version created, last review, pending proposals'
+/// times comma-separated, the health summary's runs and people).
+type RawHealth = (
+    String,
+    String,
+    i64,
+    Option<String>,
+    Option<i64>,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Decodes a [`RawHealth`]. Runs are separated by GS, a run's fields by
+/// RS and its deviated steps by US (see the `health_summary` migration).
+fn health_row(raw: RawHealth) -> HealthRow {
+    let (sop_id, title, version, owner, review, created, at, pending, runs, people) = raw;
+    let mut runs: Vec<(i64, String, Option<String>, Vec<String>)> = runs
+        .unwrap_or_default()
+        .split('\u{1d}')
+        .filter(|x| !x.is_empty())
+        .filter_map(|run| {
+            let mut f = run.split('\u{1e}');
+            let at = f.next()?.parse().ok()?;
+            let user = f.next()?.to_string();
+            let outcome = f.next().filter(|o| !o.is_empty()).map(str::to_string);
+            let steps = f
+                .next()
+                .unwrap_or_default()
+                .split('\u{1f}')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
+            Some((at, user, outcome, steps))
+        })
+        .collect();
+    runs.sort_by_key(|r| std::cmp::Reverse(r.0));
+    HealthRow {
+        sop_id,
+        title,
+        version: version as u32,
+        owner,
+        review_every_days: review.map(|d| d as u32),
+        version_created_ms: created,
+        last_review_ms: at,
+        pending: pending
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|p| p.parse().ok())
+            .collect(),
+        runs,
+        people: people
+            .unwrap_or_default()
+            .split(',')
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect(),
+    }
 }
 
 /// A stored SOP version.

@@ -352,72 +352,13 @@ impl Store for SqliteStore {
             LEFT JOIN rv ON rv.sop_id = latest.sop_id
             LEFT JOIN pp ON pp.sop_id = latest.sop_id
             LEFT JOIN health_summary h ON h.name = latest.sop_id";
-        type Row = (
-            String,
-            String,
-            i64,
-            Option<String>,
-            Option<i64>,
-            i64,
-            Option<i64>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        );
         let doc: String = sqlx::query(SQL)
             .fetch_one(&self.pool)
             .await?
             .try_get("doc")?;
-        let rows: Vec<Row> = serde_json::from_str(&doc)
+        let rows: Vec<crate::RawHealth> = serde_json::from_str(&doc)
             .map_err(|e| StoreError::Corrupt(format!("health summary: {e}")))?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(sop_id, title, version, owner, review, created, at, pending, runs, people)| {
-                    let mut runs: Vec<(i64, String, Option<String>, Vec<String>)> = runs
-                        .unwrap_or_default()
-                        .split('\u{1d}')
-                        .filter(|x| !x.is_empty())
-                        .filter_map(|run| {
-                            let mut f = run.split('\u{1e}');
-                            let at = f.next()?.parse().ok()?;
-                            let user = f.next()?.to_string();
-                            let outcome = f.next().filter(|o| !o.is_empty()).map(str::to_string);
-                            let steps = f
-                                .next()
-                                .unwrap_or_default()
-                                .split('\u{1f}')
-                                .filter(|s| !s.is_empty())
-                                .map(str::to_string)
-                                .collect();
-                            Some((at, user, outcome, steps))
-                        })
-                        .collect();
-                    runs.sort_by_key(|r| std::cmp::Reverse(r.0));
-                    HealthRow {
-                        sop_id,
-                        title,
-                        version: version as u32,
-                        owner,
-                        review_every_days: review.map(|d| d as u32),
-                        version_created_ms: created,
-                        last_review_ms: at,
-                        pending: pending
-                            .unwrap_or_default()
-                            .split(',')
-                            .filter_map(|p| p.parse().ok())
-                            .collect(),
-                        runs,
-                        people: people
-                            .unwrap_or_default()
-                            .split(',')
-                            .filter(|p| !p.is_empty())
-                            .map(str::to_string)
-                            .collect(),
-                    }
-                },
-            )
-            .collect())
+        Ok(rows.into_iter().map(crate::health_row).collect())
     }
 
     async fn set_event_hashes(
@@ -596,8 +537,10 @@ impl Store for SqliteStore {
 
     async fn search(&self, query: &str) -> Result<Vec<(String, String, String)>, StoreError> {
         // Each word is quoted, so FTS5 syntax in a query is just text.
+        // FTS5 ends a string at NUL: control characters separate words.
         let fts: Vec<String> = query
-            .split_whitespace()
+            .split(|c: char| c.is_whitespace() || c.is_control())
+            .filter(|w| !w.is_empty())
             .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
             .collect();
         if fts.is_empty() {
@@ -690,183 +633,5 @@ impl JournalBookkeeping for SqliteStore {
             Some(r) => RunStatus::parse(&r.try_get::<String, _>("status")?),
             None => None,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::journal::{JournalWriter, read_journal};
-    use tacit_core::CommandRecord;
-
-    fn meta(id: &str, name: &str, started: i64) -> RunMeta {
-        RunMeta {
-            id: id.into(),
-            name: name.into(),
-            shell: "bash".into(),
-            started_at_ms: started,
-            ended_at_ms: None,
-            status: RunStatus::Recording,
-            host: crate::hostname(),
-            user: "u".into(),
-            start_cwd: "/".into(),
-            // A pid that cannot be alive.
-            recorder_pid: Some(u32::MAX / 2),
-            tacit_version: "0".into(),
-            cols: 80,
-            rows: 24,
-            sop_id: None,
-            sop_version: None,
-            imported_at_ms: None,
-        }
-    }
-
-    fn command(seq: u64, cmd: &str, exit: i32) -> Event {
-        Event {
-            seq,
-            at_ms: seq as i64 * 10,
-            body: EventBody::Command(CommandRecord {
-                command: cmd.into(),
-                cwd: "/tmp".into(),
-                started_at_ms: 0,
-                duration_ms: 5,
-                exit_code: Some(exit),
-                output: "out".into(),
-                output_bytes: 3,
-                output_dropped_bytes: 0,
-                full_screen: false,
-            }),
-        }
-    }
-
-    #[tokio::test]
-    async fn runs_and_events_round_trip_and_replays_are_idempotent() {
-        let store = SqliteStore::in_memory().await.unwrap();
-        store
-            .upsert_run(&meta("0001aaaa", "deploy", 1))
-            .await
-            .unwrap();
-        let events = vec![command(1, "make", 0), command(2, "make test", 2)];
-        store.append_events("0001aaaa", &events).await.unwrap();
-        store.append_events("0001aaaa", &events).await.unwrap();
-        assert_eq!(store.events("0001aaaa").await.unwrap(), events);
-        let runs = store.list_runs(Some("deploy")).await.unwrap();
-        assert_eq!((runs[0].commands, runs[0].failed_commands), (2, 1));
-        assert!(store.list_runs(Some("other")).await.unwrap().is_empty());
-    }
-
-    #[tokio::test]
-    async fn sop_versions_are_numbered_and_immutable() {
-        let store = SqliteStore::in_memory().await.unwrap();
-        let body = |v: u32| format!("{{\"v\":{v}}}");
-        let new = NewSopVersion {
-            base: None,
-            search_text: "migrate the database; stale lock",
-            owner: Some("ops"),
-            review_every_days: Some(30),
-            title: "Deploy web",
-            author: "ops",
-            summary: "drafted",
-            body: &body,
-        };
-        assert_eq!(store.add_sop_version("deploy-web", &new).await.unwrap(), 1);
-        assert_eq!(store.add_sop_version("deploy-web", &new).await.unwrap(), 2);
-        assert_eq!(store.add_sop_version("other", &new).await.unwrap(), 1);
-        let latest = store
-            .sop_version("deploy-web", None)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!((latest.version, latest.body.as_str()), (2, "{\"v\":2}"));
-        let first = store
-            .sop_version("deploy-web", Some(1))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(first.body, "{\"v\":1}");
-        assert!(
-            store
-                .sop_version("deploy-web", Some(9))
-                .await
-                .unwrap()
-                .is_none()
-        );
-        // A change made from version 1 after version 2 exists is refused.
-        let stale = NewSopVersion {
-            base: Some(1),
-            ..new
-        };
-        assert!(matches!(
-            store.add_sop_version("deploy-web", &stale).await,
-            Err(StoreError::Conflict {
-                base: 1,
-                current: 2,
-                ..
-            })
-        ));
-        let fresh = NewSopVersion {
-            base: Some(2),
-            ..new
-        };
-        assert_eq!(
-            store.add_sop_version("deploy-web", &fresh).await.unwrap(),
-            3
-        );
-        let found = store.search("stale LOCK").await.unwrap();
-        assert_eq!(found.len(), 2, "{found:?}");
-        assert!(found[0].2.contains("[stale]"), "{found:?}");
-        assert!(store.search("\"unbalanced").await.unwrap().is_empty());
-        let health = store.health_rows().await.unwrap();
-        let row = health.iter().find(|h| h.sop_id == "deploy-web").unwrap();
-        assert_eq!(
-            (row.version, row.owner.as_deref(), row.review_every_days),
-            (3, Some("ops"), Some(30))
-        );
-        let all = store.list_sops().await.unwrap();
-        assert_eq!(
-            all.iter()
-                .map(|s| (s.sop_id.as_str(), s.version))
-                .collect::<Vec<_>>(),
-            [("deploy-web", 3), ("other", 1)]
-        );
-    }
-
-    #[tokio::test]
-    async fn runs_are_found_by_prefix_suffix_or_latest() {
-        let store = SqliteStore::in_memory().await.unwrap();
-        store.upsert_run(&meta("0001-aaaa", "a", 1)).await.unwrap();
-        store.upsert_run(&meta("0002-bbbb", "b", 2)).await.unwrap();
-        assert_eq!(store.find_run("0001").await.unwrap().id, "0001-aaaa");
-        assert_eq!(store.find_run("bbbb").await.unwrap().id, "0002-bbbb");
-        assert_eq!(store.find_run("latest").await.unwrap().id, "0002-bbbb");
-        assert!(matches!(
-            store.find_run("000").await,
-            Err(StoreError::AmbiguousRun(_))
-        ));
-        assert!(matches!(
-            store.find_run("zzz").await,
-            Err(StoreError::NoSuchRun(_))
-        ));
-    }
-
-    #[tokio::test]
-    async fn a_journal_without_end_from_a_dead_recorder_becomes_interrupted() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
-        let jdir = dir.path().join("journal");
-        let mut w = JournalWriter::create(&jdir, &meta("run-x", "deploy", 5)).unwrap();
-        for i in 1..=5 {
-            w.append(&command(i, &format!("step {i}"), 0)).unwrap();
-        }
-        drop(w); // the recorder "dies" here
-        assert_eq!(crate::sync_journals(&store, &jdir).await.unwrap(), 1);
-        let run = store.find_run("run-x").await.unwrap();
-        assert_eq!(run.status, RunStatus::Interrupted);
-        assert_eq!(run.ended_at_ms, Some(50));
-        assert_eq!(store.events("run-x").await.unwrap().len(), 5);
-        // Nothing changed since: the second sync skips it.
-        assert_eq!(crate::sync_journals(&store, &jdir).await.unwrap(), 0);
-        let j = read_journal(&crate::journal::journal_path(&jdir, "run-x")).unwrap();
-        assert!(j.end.is_none());
     }
 }
