@@ -13,6 +13,7 @@ mod record;
 mod render;
 mod run_cmd;
 mod runs;
+mod serve_cmd;
 mod sink;
 mod sop_cmd;
 mod sop_view;
@@ -203,6 +204,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the library to the team over HTTP (a JSON API; see
+    /// /api/openapi.json), on the local library or PostgreSQL.
+    Serve(serve_cmd::ServeArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
 }
@@ -350,6 +354,7 @@ fn main() -> ExitCode {
         Command::Diff { sop, v1, v2 } => keep::diff(&paths, sop, v1, v2),
         Command::Review { sop } => keep::review(&paths, sop),
         Command::Stats { sop, json } => keep::stats(&paths, sop, json),
+        Command::Serve(args) => serve_cmd::serve(&paths, args),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "tacit", &mut std::io::stdout());

@@ -14,7 +14,9 @@
 //! - [`status`]: the library's health and one SOP's run statistics.
 //! - [`runs`]: resuming, filing a guided run's proposals, a run as
 //!   evidence.
+//! - [`accounts`]: accounts, API tokens and roles for the team server.
 
+pub mod accounts;
 pub mod drafting;
 pub mod importing;
 pub mod keeping;

@@ -9,6 +9,7 @@
 //! [`sync_journals`] brings the store up to date with the journals, and is
 //! how a run whose recorder was killed becomes an `interrupted` run.
 
+mod accounts;
 pub mod chain;
 pub mod journal;
 mod postgres;
@@ -40,6 +41,9 @@ pub enum StoreError {
     NoSuchRun(String),
     #[error("\"{0}\" matches several runs; give more of the id")]
     AmbiguousRun(String),
+    /// A name that must be unique is taken.
+    #[error("{0} already exists")]
+    Exists(String),
     /// Someone saved a newer version since this change started from `base`.
     #[error(
         "{sop_id} changed while you worked: you started from version {base}, the latest is {current}. Nothing was saved; start again from the latest"
@@ -91,47 +95,47 @@ pub struct RunSummary {
 /// them: importing the same journal twice changes nothing.
 pub trait Store {
     /// Inserts the run, or updates it when it exists.
-    fn upsert_run(&self, meta: &RunMeta) -> impl Future<Output = Result<(), StoreError>>;
+    fn upsert_run(&self, meta: &RunMeta) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Adds events; those already stored (same run and seq) are left alone.
     fn append_events(
         &self,
         run_id: &str,
         events: &[Event],
-    ) -> impl Future<Output = Result<(), StoreError>>;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn set_status(
         &self,
         run_id: &str,
         status: RunStatus,
         ended_at_ms: Option<i64>,
-    ) -> impl Future<Output = Result<(), StoreError>>;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Runs, newest first, optionally only those of one procedure name.
     fn list_runs(
         &self,
         name: Option<&str>,
-    ) -> impl Future<Output = Result<Vec<RunSummary>, StoreError>>;
+    ) -> impl Future<Output = Result<Vec<RunSummary>, StoreError>> + Send;
     /// A run by full id, by a unique prefix or suffix of it, or `latest`.
-    fn find_run(&self, id: &str) -> impl Future<Output = Result<RunMeta, StoreError>>;
-    fn events(&self, run_id: &str) -> impl Future<Output = Result<Vec<Event>, StoreError>>;
+    fn find_run(&self, id: &str) -> impl Future<Output = Result<RunMeta, StoreError>> + Send;
+    fn events(&self, run_id: &str) -> impl Future<Output = Result<Vec<Event>, StoreError>> + Send;
     /// Recomputes the health summary (last guided runs, people) of one
     /// procedure; called whenever one of its runs is stored.
-    fn refresh_health(&self, name: &str) -> impl Future<Output = Result<(), StoreError>>;
+    fn refresh_health(&self, name: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// How a guided run ended.
     fn set_outcome(
         &self,
         run_id: &str,
         outcome: &str,
-    ) -> impl Future<Output = Result<(), StoreError>>;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Records events' hash-chain links (`(seq, link)`).
     fn set_event_hashes(
         &self,
         run_id: &str,
         links: &[(u64, String)],
-    ) -> impl Future<Output = Result<(), StoreError>>;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Events with their stored links, in order.
     fn events_with_hashes(
         &self,
         run_id: &str,
-    ) -> impl Future<Output = Result<Vec<(Event, Option<String>)>, StoreError>>;
+    ) -> impl Future<Output = Result<Vec<(Event, Option<String>)>, StoreError>> + Send;
 
     /// Stores `body` (an SOP as JSON) as the next version of `sop_id` and
     /// returns that version number. Versions are immutable: this never
@@ -140,66 +144,135 @@ pub trait Store {
         &self,
         sop_id: &str,
         new: &NewSopVersion<'_>,
-    ) -> impl Future<Output = Result<u32, StoreError>>;
+    ) -> impl Future<Output = Result<u32, StoreError>> + Send;
     /// One version of an SOP, or the latest when `version` is `None`.
     fn sop_version(
         &self,
         sop_id: &str,
         version: Option<u32>,
-    ) -> impl Future<Output = Result<Option<SopVersion>, StoreError>>;
+    ) -> impl Future<Output = Result<Option<SopVersion>, StoreError>> + Send;
     /// The latest version of every SOP, by id.
-    fn list_sops(&self) -> impl Future<Output = Result<Vec<SopVersion>, StoreError>>;
+    fn list_sops(&self) -> impl Future<Output = Result<Vec<SopVersion>, StoreError>> + Send;
     /// Stores a proposal for an SOP's owner (idempotent by id).
-    fn add_proposal(&self, proposal: &Proposal) -> impl Future<Output = Result<(), StoreError>>;
+    fn add_proposal(
+        &self,
+        proposal: &Proposal,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Every proposal made to an SOP, oldest first.
-    fn proposals(&self, sop_id: &str) -> impl Future<Output = Result<Vec<Proposal>, StoreError>>;
+    fn proposals(
+        &self,
+        sop_id: &str,
+    ) -> impl Future<Output = Result<Vec<Proposal>, StoreError>> + Send;
     /// Accepts or rejects a proposal, keeping why.
     fn resolve_proposal(
         &self,
         id: &str,
         status: &str,
         resolution: &str,
-    ) -> impl Future<Output = Result<(), StoreError>>;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Records that `reviewer` confirmed `version` is still true.
     fn add_review(
         &self,
         sop_id: &str,
         version: u32,
         reviewer: &str,
-    ) -> impl Future<Output = Result<(), StoreError>>;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// The latest review: (version, reviewer, at_ms).
     fn last_review(
         &self,
         sop_id: &str,
-    ) -> impl Future<Output = Result<Option<(u32, String, i64)>, StoreError>>;
+    ) -> impl Future<Output = Result<Option<(u32, String, i64)>, StoreError>> + Send;
     fn set_team(
         &self,
         name: &str,
         members: &[String],
-    ) -> impl Future<Output = Result<(), StoreError>>;
-    fn teams(&self) -> impl Future<Output = Result<Vec<(String, Vec<String>)>, StoreError>>;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn teams(&self) -> impl Future<Output = Result<Vec<(String, Vec<String>)>, StoreError>> + Send;
     /// SOPs matching `query` (words, all required), best first:
     /// (sop id, title, snippet).
     fn search(
         &self,
         query: &str,
-    ) -> impl Future<Output = Result<Vec<(String, String, String)>, StoreError>>;
+    ) -> impl Future<Output = Result<Vec<(String, String, String)>, StoreError>> + Send;
     /// Everything library health needs about every SOP, in a few queries.
-    fn health_rows(&self) -> impl Future<Output = Result<Vec<HealthRow>, StoreError>>;
+    fn health_rows(&self) -> impl Future<Output = Result<Vec<HealthRow>, StoreError>> + Send;
     /// The last machine draft of an SOP (JSON), the base of a redraft's
     /// three-way merge.
-    fn draft_base(&self, sop_id: &str) -> impl Future<Output = Result<Option<String>, StoreError>>;
+    fn draft_base(
+        &self,
+        sop_id: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
     /// Records the machine draft people are shown, replacing the last.
     fn set_draft_base(
         &self,
         sop_id: &str,
         body: &str,
-    ) -> impl Future<Output = Result<(), StoreError>>;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Whether the database answers (a health check).
+    fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Every version of an SOP, oldest first.
     fn sop_versions(
         &self,
         sop_id: &str,
-    ) -> impl Future<Output = Result<Vec<SopVersion>, StoreError>>;
+    ) -> impl Future<Output = Result<Vec<SopVersion>, StoreError>> + Send;
+}
+
+/// An account on the team server.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct User {
+    pub name: String,
+    /// `viewer`, `operator`, `owner` or `admin`.
+    pub role: String,
+    /// An argon2id PHC string; `None` for a token-only account.
+    #[serde(skip)]
+    pub password_hash: Option<String>,
+    pub created_at_ms: i64,
+    pub disabled: bool,
+}
+
+/// An API token. Only the digest of its secret is stored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ApiToken {
+    pub id: String,
+    pub user: String,
+    pub label: String,
+    #[serde(skip)]
+    pub digest: String,
+    /// The highest role the token may act with.
+    pub scope: String,
+    pub created_at_ms: i64,
+    pub expires_at_ms: Option<i64>,
+    pub revoked_at_ms: Option<i64>,
+    pub last_used_ms: Option<i64>,
+}
+
+/// Accounts and API tokens, for the team server.
+pub trait Accounts {
+    /// Adds an account; [`StoreError::Exists`] when the name is taken.
+    fn add_user(&self, user: &User) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn user(&self, name: &str) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+    fn users(&self) -> impl Future<Output = Result<Vec<User>, StoreError>> + Send;
+    /// Changes role, password or disabled; false when there is no such user.
+    fn update_user(&self, user: &User) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn add_token(&self, token: &ApiToken) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn token_by_digest(
+        &self,
+        digest: &str,
+    ) -> impl Future<Output = Result<Option<ApiToken>, StoreError>> + Send;
+    /// A user's tokens, newest first.
+    fn tokens(&self, user: &str) -> impl Future<Output = Result<Vec<ApiToken>, StoreError>> + Send;
+    /// Revokes one of `user`'s tokens; false when they have no such token.
+    fn revoke_token(
+        &self,
+        user: &str,
+        id: &str,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn touch_token(
+        &self,
+        id: &str,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// A change a run proposes to an SOP: a new edge case and rule, with its
@@ -442,14 +515,17 @@ pub async fn import_journal<S: Store + JournalBookkeeping>(
 /// What [`sync_journals`] needs beyond [`Store`]: how far each journal has
 /// been imported.
 pub trait JournalBookkeeping {
-    fn journal_bytes(&self, run_id: &str) -> impl Future<Output = Result<Option<u64>, StoreError>>;
+    fn journal_bytes(
+        &self,
+        run_id: &str,
+    ) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
     fn set_journal_bytes(
         &self,
         run_id: &str,
         bytes: u64,
-    ) -> impl Future<Output = Result<(), StoreError>>;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn status_of(
         &self,
         run_id: &str,
-    ) -> impl Future<Output = Result<Option<RunStatus>, StoreError>>;
+    ) -> impl Future<Output = Result<Option<RunStatus>, StoreError>> + Send;
 }

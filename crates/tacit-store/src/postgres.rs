@@ -22,7 +22,7 @@ use crate::{
 
 #[derive(Clone)]
 pub struct PgStore {
-    pool: PgPool,
+    pub(crate) pool: PgPool,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -74,12 +74,6 @@ impl PgStore {
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(PgStore { pool })
-    }
-
-    /// Whether the database answers (for a health check).
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
     }
 
     /// Drops `schema` and everything in it (for tests cleaning up).
@@ -679,6 +673,11 @@ impl Store for PgStore {
         .bind(tacit_core::now_ms())
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
 

@@ -15,7 +15,7 @@ use crate::{
 
 #[derive(Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
 }
 
 impl SqliteStore {
@@ -562,6 +562,11 @@ impl Store for SqliteStore {
                 ))
             })
             .collect()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 
     async fn sop_versions(&self, sop_id: &str) -> Result<Vec<SopVersion>, StoreError> {
