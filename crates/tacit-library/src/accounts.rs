@@ -12,7 +12,7 @@
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use tacit_store::{Accounts, ApiToken, Store, StoreError, User};
+use tacit_store::{Accounts, ApiToken, Session, Store, StoreError, User};
 
 use crate::{LibraryError, Result};
 
@@ -318,6 +318,62 @@ pub async fn login<S: Accounts>(
         Some(u) if ok && u.disabled => Ok(Err(AuthError::Disabled)),
         _ => Ok(Err(AuthError::BadPassword)),
     }
+}
+
+/// How long a browser session lasts.
+pub const SESSION_DAYS: i64 = 7;
+
+/// Starts a browser session for a caller who logged in; returns the
+/// cookie's secret (only its digest is stored) and the session.
+pub async fn start_session<S: Accounts>(store: &S, user: &str) -> Result<(String, Session)> {
+    let secret = new_token_secret();
+    let now = tacit_core::now_ms();
+    let session = Session {
+        digest: token_digest(&secret),
+        user: user.to_string(),
+        csrf: uuid::Uuid::new_v4().simple().to_string(),
+        created_at_ms: now,
+        expires_at_ms: now + SESSION_DAYS * 86_400_000,
+    };
+    store.add_session(&session).await?;
+    Ok((secret, session))
+}
+
+/// The caller behind a session cookie, with the session (for its CSRF
+/// token); `None` when the cookie is unknown, expired, or its account
+/// disabled.
+pub async fn session_caller<S: Accounts>(
+    store: &S,
+    secret: &str,
+    now_ms: i64,
+) -> Result<Option<(Caller, Session)>> {
+    let Some(session) = store.session(&token_digest(secret)).await? else {
+        return Ok(None);
+    };
+    if session.expires_at_ms <= now_ms {
+        store.delete_session(&session.digest).await?;
+        return Ok(None);
+    }
+    let Some(user) = store.user(&session.user).await? else {
+        return Ok(None);
+    };
+    if user.disabled {
+        return Ok(None);
+    }
+    Ok(Some((
+        Caller {
+            role: Role::parse(&user.role)?,
+            user: user.name,
+            token_id: None,
+        },
+        session,
+    )))
+}
+
+/// Whether a submitted form's CSRF token is the session's (constant time).
+pub fn csrf_matches(session: &Session, submitted: &str) -> bool {
+    session.csrf.len() == submitted.len()
+        && bool::from(session.csrf.as_bytes().ct_eq(submitted.as_bytes()))
 }
 
 /// An argon2id hash of a random string, verified against when the account

@@ -82,7 +82,6 @@ pub fn routes<S: ServerStore>() -> Router<Arc<App<S>>> {
         .route("/api/users", get(users::<S>).post(create_user::<S>))
         .route("/api/tokens", get(tokens::<S>).post(create_token::<S>))
         .route("/api/tokens/{id}", delete(revoke_token::<S>))
-        .fallback(not_found)
 }
 
 fn ok(value: Value) -> ApiResult {
@@ -93,7 +92,7 @@ fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, ApiError> {
     serde_json::to_value(v).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-async fn not_found() -> ApiError {
+pub(crate) async fn not_found() -> ApiError {
     ApiError::NotFound("no such endpoint (see /api/openapi.json)".into())
 }
 
@@ -311,15 +310,17 @@ struct Decide {
     reason: Option<String>,
 }
 
-async fn start_review<S: ServerStore>(
+/// Starts a review for a decision on one proposal: refused unless the
+/// caller may review this SOP and saw its latest version.
+pub(crate) async fn start_review<S: ServerStore>(
     app: &App<S>,
-    auth: &Auth,
+    caller: &accounts::Caller,
     id: &str,
     base_version: u32,
 ) -> Result<Review, ApiError> {
     let review = Review::start(&app.store, id).await?;
     let base = review.base();
-    if !accounts::may_review(&app.store, &auth.0, base.owner.as_deref()).await? {
+    if !accounts::may_review(&app.store, caller, base.owner.as_deref()).await? {
         return Err(ApiError::Forbidden(format!(
             "only {}'s owner ({}) or an admin may review it",
             base.id,
@@ -341,7 +342,7 @@ async fn accept<S: ServerStore>(
     Path((id, proposal)): Path<(String, String)>,
     JsonBody(body): JsonBody<Decide>,
 ) -> ApiResult {
-    let mut review = start_review(&app, &auth, &id, body.base_version).await?;
+    let mut review = start_review(&app, &auth.0, &id, body.base_version).await?;
     let said = review.accept(&proposal)?;
     let done = review.finish(&app.store, &auth.0.user).await?;
     ok(json!({"accepted": proposal, "change": said, "version": done.saved.map(|s| s.version)}))
@@ -353,7 +354,7 @@ async fn reject<S: ServerStore>(
     Path((id, proposal)): Path<(String, String)>,
     JsonBody(body): JsonBody<Decide>,
 ) -> ApiResult {
-    let mut review = start_review(&app, &auth, &id, body.base_version).await?;
+    let mut review = start_review(&app, &auth.0, &id, body.base_version).await?;
     review.reject(&proposal, body.reason.as_deref().unwrap_or(""))?;
     review.finish(&app.store, &auth.0.user).await?;
     ok(json!({"rejected": proposal}))

@@ -6,12 +6,14 @@
 //! authenticated from its token, and every write is checked against the
 //! database (a version saved from a stale base is refused, not merged).
 //!
-//! Layout: [`api`] holds the handlers (each a thin call into
-//! `tacit-library`), [`auth`] who is asking, [`error`] how failures answer.
+//! Layout: [`api`] holds the JSON handlers (each a thin call into
+//! `tacit-library`), [`web`] the pages, [`auth`] who is asking, [`error`]
+//! how failures answer.
 
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod web;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -42,6 +44,8 @@ pub const OPENAPI: &str = include_str!("../openapi.json");
 pub fn router<S: ServerStore>(store: S) -> Router {
     let app = Arc::new(App { store });
     api::routes::<S>()
+        .merge(web::routes::<S>())
+        .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(app)
 }

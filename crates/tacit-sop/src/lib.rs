@@ -14,6 +14,7 @@ pub mod import;
 pub mod markdown;
 pub mod mermaid;
 pub mod model;
+pub mod svg;
 /// Where one shell command ends and the next begins (shared with capture).
 pub use tacit_core::shell;
 

@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use crate::{Accounts, ApiToken, PgStore, SqliteStore, StoreError, User};
+use crate::{Accounts, ApiToken, PgStore, Session, SqliteStore, StoreError, User};
 
 fn user_from<R: Row>(r: &R) -> Result<User, StoreError>
 where
@@ -158,6 +158,51 @@ macro_rules! accounts_for {
                 sqlx::query("UPDATE api_tokens SET last_used_ms = $1 WHERE id = $2")
                     .bind(at_ms)
                     .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn add_session(&self, s: &Session) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO sessions (digest, username, csrf, created_at_ms, expires_at_ms) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&s.digest)
+                .bind(&s.user)
+                .bind(&s.csrf)
+                .bind(s.created_at_ms)
+                .bind(s.expires_at_ms)
+                .execute(&self.pool)
+                .await?;
+                // Expired sessions go whenever a new one starts.
+                sqlx::query("DELETE FROM sessions WHERE expires_at_ms < $1")
+                    .bind(s.created_at_ms)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn session(&self, digest: &str) -> Result<Option<Session>, StoreError> {
+                let row = sqlx::query("SELECT * FROM sessions WHERE digest = $1")
+                    .bind(digest)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(match row {
+                    Some(r) => Some(Session {
+                        digest: r.try_get("digest")?,
+                        user: r.try_get("username")?,
+                        csrf: r.try_get("csrf")?,
+                        created_at_ms: r.try_get("created_at_ms")?,
+                        expires_at_ms: r.try_get("expires_at_ms")?,
+                    }),
+                    None => None,
+                })
+            }
+
+            async fn delete_session(&self, digest: &str) -> Result<(), StoreError> {
+                sqlx::query("DELETE FROM sessions WHERE digest = $1")
+                    .bind(digest)
                     .execute(&self.pool)
                     .await?;
                 Ok(())

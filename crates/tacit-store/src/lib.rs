@@ -246,6 +246,17 @@ pub struct ApiToken {
     pub last_used_ms: Option<i64>,
 }
 
+/// A browser session. Only the digest of the cookie's secret is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub digest: String,
+    pub user: String,
+    /// The anti-CSRF token every form of this session carries.
+    pub csrf: String,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+}
+
 /// Accounts and API tokens, for the team server.
 pub trait Accounts {
     /// Adds an account; [`StoreError::Exists`] when the name is taken.
@@ -273,6 +284,13 @@ pub trait Accounts {
         id: &str,
         at_ms: i64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn add_session(&self, session: &Session)
+    -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn session(
+        &self,
+        digest: &str,
+    ) -> impl Future<Output = Result<Option<Session>, StoreError>> + Send;
+    fn delete_session(&self, digest: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// A change a run proposes to an SOP: a new edge case and rule, with its

@@ -1,0 +1,430 @@
+//! The web UI over real HTTP, on SQLite and the real PostgreSQL: login and
+//! sessions, pages that render untrusted text inert, CSRF, and decisions
+//! that only the SOP's owner may take.
+
+mod common;
+
+use common::{Client, PASSWORD, Server, seed, start};
+use tacit_server::ServerStore;
+
+/// Whether `text` appears in `html` escaped (as named or numeric entities).
+fn shown_as_text(html: &str, text: &str) -> bool {
+    let decoded = html
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
+        .replace("&#39;", "'")
+        .replace("&#34;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&");
+    decoded.contains(text) && !html.contains(text)
+}
+
+/// Logs `name` in through the form; returns the session cookie.
+async fn login(client: &Client, server: &Server, name: &str) -> String {
+    let form = format!(
+        "name={name}&password={}&next=/review",
+        PASSWORD.replace(' ', "+")
+    );
+    let (status, headers, body) = client
+        .raw(
+            "POST",
+            format!("{}/login", server.base),
+            vec![],
+            Some((
+                "application/x-www-form-urlencoded".into(),
+                form.into_bytes(),
+            )),
+        )
+        .await;
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(headers["location"], "/review");
+    let cookie = &headers["set-cookie"];
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    cookie.split(';').next().unwrap().to_string()
+}
+
+async fn page(client: &Client, server: &Server, cookie: &str, path: &str) -> (u16, String) {
+    let (status, _, body) = client
+        .raw(
+            "GET",
+            format!("{}{path}", server.base),
+            vec![("Cookie", cookie.to_string())],
+            None,
+        )
+        .await;
+    (status, body)
+}
+
+/// The CSRF token in a page's forms.
+fn csrf(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a CSRF token")
+        + 19;
+    html[at..at + 32].to_string()
+}
+
+async fn post_form(
+    client: &Client,
+    server: &Server,
+    cookie: &str,
+    path: &str,
+    form: &str,
+    extra: Vec<(&'static str, String)>,
+) -> (u16, String, String) {
+    let mut headers = vec![("Cookie", cookie.to_string())];
+    headers.extend(extra);
+    let (status, h, body) = client
+        .raw(
+            "POST",
+            format!("{}{path}", server.base),
+            headers,
+            Some((
+                "application/x-www-form-urlencoded".into(),
+                form.as_bytes().to_vec(),
+            )),
+        )
+        .await;
+    (status, h.get("location").cloned().unwrap_or_default(), body)
+}
+
+async fn sign_in_and_out<S: ServerStore>(store: &S) {
+    seed(store).await;
+    let server = start(store).await;
+    let client = Client::new();
+    // Not signed in: every page sends you to log in, and back after.
+    let (status, headers, _) = client
+        .raw(
+            "GET",
+            format!("{}/sops/restart-worker", server.base),
+            vec![],
+            None,
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(headers["location"], "/login?next=/sops/restart-worker");
+    // A wrong password says so, without saying which part was wrong.
+    let (status, _, body) = client
+        .raw(
+            "POST",
+            format!("{}/login", server.base),
+            vec![],
+            Some((
+                "application/x-www-form-urlencoded".into(),
+                b"name=olga&password=wrong+password+here".to_vec(),
+            )),
+        )
+        .await;
+    assert_eq!(status, 401);
+    assert!(body.contains("wrong name or password"), "{body}");
+    let (status, _, body2) = client
+        .raw(
+            "POST",
+            format!("{}/login", server.base),
+            vec![],
+            Some((
+                "application/x-www-form-urlencoded".into(),
+                b"name=nobody&password=wrong+password+here".to_vec(),
+            )),
+        )
+        .await;
+    assert_eq!(status, 401);
+    assert!(body2.contains("wrong name or password"));
+    // Only a path on this site is a place to return to.
+    let (_, headers, _) = client
+        .raw(
+            "POST",
+            format!("{}/login", server.base),
+            vec![],
+            Some((
+                "application/x-www-form-urlencoded".into(),
+                format!(
+                    "name=olga&password={}&next=//evil.example/x",
+                    PASSWORD.replace(' ', "+")
+                )
+                .into_bytes(),
+            )),
+        )
+        .await;
+    assert_eq!(headers["location"], "/");
+    let cookie = login(&client, &server, "olga").await;
+    let (status, body) = page(&client, &server, &cookie, "/").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("olga (owner)"), "{body}");
+    // Logging out ends the session everywhere.
+    let token = csrf(&body);
+    let (status, location, _) = post_form(
+        &client,
+        &server,
+        &cookie,
+        "/logout",
+        &format!("csrf={token}"),
+        vec![],
+    )
+    .await;
+    assert_eq!((status, location.as_str()), (303, "/login"));
+    let (status, _) = page(&client, &server, &cookie, "/").await;
+    assert_eq!(status, 303);
+}
+
+async fn pages_show_the_library_and_render_untrusted_text_inert<S: ServerStore>(store: &S) {
+    let (sop, run) = seed(store).await;
+    // Markdown with script in it, as an imported runbook could carry.
+    let mut evil = tacit_library::load_sop(store, &sop, None).await.unwrap();
+    evil.sections.push(tacit_sop::ProseSection {
+        title: "Notes <script>alert('section')</script>".into(),
+        markdown: "<script>alert('md')</script>\n\n[click](javascript:alert(1)) <img src=x onerror=alert(2)>".into(),
+        after: None,
+    });
+    let base = evil.version;
+    tacit_library::save_version(
+        store,
+        evil,
+        tacit_library::keeping::revision("olga", "notes".into(), vec![]),
+        Some(base),
+    )
+    .await
+    .unwrap();
+    let server = start(store).await;
+    let client = Client::new();
+    let cookie = login(&client, &server, "vera").await;
+    let (status, library) = page(&client, &server, &cookie, "/?q=queue").await;
+    assert_eq!(status, 200);
+    assert!(library.contains("/sops/restart-worker"), "{library}");
+    let (_, none) = page(&client, &server, &cookie, "/?q=zebra").await;
+    assert!(!none.contains("/sops/restart-worker"));
+    let (status, html) = page(&client, &server, &cookie, &format!("/sops/{sop}")).await;
+    assert_eq!(status, 200);
+    for payload in ["<script>", "onerror=", "javascript:"] {
+        assert!(!html.contains(payload), "{payload} in the SOP page: {html}");
+    }
+    assert!(
+        shown_as_text(&html, "<script>alert('title')"),
+        "the title is shown as text"
+    );
+    assert!(
+        html.contains("<svg") && html.contains("Flowchart of"),
+        "the flowchart is drawn"
+    );
+    assert!(html.contains("Restart the worker."), "{html}");
+    let (status, html) = page(&client, &server, &cookie, &format!("/runs/{run}")).await;
+    assert_eq!(status, 200);
+    assert!(!html.contains("<img src=x"), "{html}");
+    assert!(
+        shown_as_text(&html, "<img src=x onerror=alert(1)> noted"),
+        "{html}"
+    );
+    for path in [
+        "/status",
+        "/teams",
+        "/review",
+        "/tokens",
+        &format!("/sops/{sop}/diff"),
+        &format!("/sops/{sop}?version=1"),
+    ] {
+        let (status, html) = page(&client, &server, &cookie, path).await;
+        assert_eq!(status, 200, "{path}: {html}");
+        assert!(!html.contains("<script>"), "{path}");
+    }
+    let (status, _) = page(&client, &server, &cookie, "/sops/nope").await;
+    assert_eq!(status, 404);
+    let (status, _) = page(&client, &server, &cookie, &format!("/sops/{sop}?version=x")).await;
+    assert_eq!(status, 400);
+}
+
+async fn forms_from_elsewhere_are_refused_and_only_owners_decide<S: ServerStore>(store: &S) {
+    let (sop, _) = seed(store).await;
+    let server = start(store).await;
+    let client = Client::new();
+    let proposals = store.proposals(&sop).await.unwrap();
+    let accept = format!("/sops/{sop}/proposals/{}/accept", proposals[0].id);
+
+    let olga = login(&client, &server, "olga").await;
+    let (_, review) = page(&client, &server, &olga, "/review").await;
+    assert!(review.contains("Accept"), "{review}");
+    let token = csrf(&review);
+    let form = format!("csrf={token}&base_version=2");
+    // Without the token, with a wrong one, or from another site: refused.
+    for (form, extra) in [
+        ("base_version=2".to_string(), vec![]),
+        (
+            "csrf=00000000000000000000000000000000&base_version=2".to_string(),
+            vec![],
+        ),
+        (
+            form.clone(),
+            vec![("Origin", "http://evil.example".to_string())],
+        ),
+        (
+            form.clone(),
+            vec![("Sec-Fetch-Site", "cross-site".to_string())],
+        ),
+        (form.clone(), vec![("Origin", "null".to_string())]),
+    ] {
+        let (status, _, body) = post_form(&client, &server, &olga, &accept, &form, extra).await;
+        assert_eq!(status, 403, "{form}: {body}");
+        assert!(body.contains("cross-site request refused"), "{body}");
+    }
+    assert!(
+        store
+            .proposals(&sop)
+            .await
+            .unwrap()
+            .iter()
+            .all(|p| p.status == "pending")
+    );
+
+    // A viewer sees the queue but cannot decide, not even by posting.
+    let vera = login(&client, &server, "vera").await;
+    let (_, review) = page(&client, &server, &vera, "/review").await;
+    assert!(!review.contains(">Accept<"), "{review}");
+    assert!(
+        review.contains("Only the SOP's owner (olga) or an admin decides"),
+        "{review}"
+    );
+    let vera_form = format!("csrf={}&base_version=2", csrf(&review));
+    let (status, _, _) = post_form(&client, &server, &vera, &accept, &vera_form, vec![]).await;
+    assert_eq!(status, 403);
+    // Another owner neither.
+    let oscar = login(&client, &server, "oscar").await;
+    let (_, review) = page(&client, &server, &oscar, "/review").await;
+    let (status, _, _) = post_form(
+        &client,
+        &server,
+        &oscar,
+        &accept,
+        &format!("csrf={}&base_version=2", csrf(&review)),
+        vec![],
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    // The owner, from the page itself: accepted, a new version by her.
+    let same_site = vec![
+        ("Origin", server.base.clone()),
+        ("Sec-Fetch-Site", "same-origin".to_string()),
+    ];
+    let (status, location, body) =
+        post_form(&client, &server, &olga, &accept, &form, same_site.clone()).await;
+    assert_eq!(status, 303, "{body}");
+    assert!(location.starts_with("/review?done="), "{location}");
+    let latest = store.sop_version(&sop, None).await.unwrap().unwrap();
+    assert_eq!((latest.version, latest.author.as_str()), (3, "olga"));
+    // The same page, now stale (it showed version 2): refused, not merged.
+    let reject = format!("/sops/{sop}/proposals/{}/reject", proposals[1].id);
+    let (status, _, body) = post_form(
+        &client,
+        &server,
+        &olga,
+        &reject,
+        &format!("{form}&reason=not+needed"),
+        same_site.clone(),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("changed while you worked"), "{body}");
+    // From the fresh page it goes through, with its reason kept.
+    let (status, _, body) = post_form(
+        &client,
+        &server,
+        &olga,
+        &reject,
+        &format!("csrf={token}&base_version=3&reason=fixed+upstream"),
+        same_site,
+    )
+    .await;
+    assert_eq!(status, 303, "{body}");
+    let rejected = store
+        .proposals(&sop)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.id == proposals[1].id)
+        .unwrap();
+    assert_eq!(
+        (rejected.status.as_str(), rejected.resolution.as_deref()),
+        ("rejected", Some("fixed upstream"))
+    );
+}
+
+async fn tokens_made_and_revoked_in_the_browser<S: ServerStore>(store: &S) {
+    seed(store).await;
+    let server = start(store).await;
+    let client = Client::new();
+    let otto = login(&client, &server, "otto").await;
+    let (_, html) = page(&client, &server, &otto, "/tokens").await;
+    // An operator cannot pick a scope above their role.
+    assert!(!html.contains("value=\"admin\"") && html.contains("value=\"operator\""));
+    let token = csrf(&html);
+    let (status, _, html) = post_form(
+        &client,
+        &server,
+        &otto,
+        "/tokens",
+        &format!("csrf={token}&label=laptop&scope=viewer&ttl_days=7"),
+        vec![],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let at = html.find("id=\"new-token\">").unwrap() + 15;
+    let secret = html[at..at + 70].to_string();
+    assert!(secret.starts_with("tacit_"), "{secret}");
+    let (status, me) = client
+        .call(
+            "GET",
+            format!("{}/api/me", server.base),
+            Some(secret.clone()),
+            None,
+        )
+        .await;
+    assert_eq!((status, me["role"].as_str()), (200, Some("viewer")));
+    // Shown once: the list never shows it again.
+    let (_, html) = page(&client, &server, &otto, "/tokens").await;
+    assert!(!html.contains(&secret));
+    let id = store
+        .tokens("otto")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.label == "laptop")
+        .unwrap()
+        .id;
+    let (status, _, _) = post_form(
+        &client,
+        &server,
+        &otto,
+        &format!("/tokens/{id}/revoke"),
+        &format!("csrf={token}"),
+        vec![],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (status, _) = client
+        .call("GET", format!("{}/api/me", server.base), Some(secret), None)
+        .await;
+    assert_eq!(status, 401);
+    // Bad values come back as a message on the page, not an error page.
+    let (status, _, html) = post_form(
+        &client,
+        &server,
+        &otto,
+        "/tokens",
+        &format!("csrf={token}&label=x&ttl_days=forever"),
+        vec![],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(html.contains("is not a number of days"), "{html}");
+}
+
+tacit_store::both_backends!(
+    sign_in_and_out,
+    pages_show_the_library_and_render_untrusted_text_inert,
+    forms_from_elsewhere_are_refused_and_only_owners_decide,
+    tokens_made_and_revoked_in_the_browser,
+);
