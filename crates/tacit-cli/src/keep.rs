@@ -368,7 +368,7 @@ fn review_one(review: &mut Review, id: &str) -> Result<bool> {
                 let mut text = tacit_sop::render_markdown(&draft);
                 loop {
                     let edited = edit_in_editor(&text)?;
-                    match tacit_sop::parse_markdown(&edited)
+                    match tacit_library::read_edited(&edited, &review.base().id.clone())
                         .map_err(|e| e.to_string())
                         .and_then(|sop| review.accept_edited(id, sop).map_err(|e| e.to_string()))
                     {
@@ -377,7 +377,7 @@ fn review_one(review: &mut Review, id: &str) -> Result<bool> {
                             break;
                         }
                         Err(e) => {
-                            println!("  the edited SOP does not parse: {e}");
+                            println!("  {e}");
                             if ask("  edit again? [Y/n] ") == "n" {
                                 break;
                             }

@@ -29,7 +29,7 @@ pub use drafting::{DraftOptions, Drafted, draft_into_store};
 pub use importing::{
     FileOutcome, FileReport, ImportOptions, ImportReport, SourceFile, import_files,
 };
-pub use sops::{closest, load_sop, same_content, save_version, search_text};
+pub use sops::{closest, load_sop, read_edited, same_content, save_version, search_text};
 
 use tacit_store::StoreError;
 

@@ -148,3 +148,20 @@ pub async fn save_version<S: Store>(
     sop.revisions.push(revision);
     Ok(sop)
 }
+
+/// Reads an SOP as a person edited it (in `$EDITOR` or a web form) from
+/// its Markdown: tacit's own format, or an imported runbook's. The id is
+/// the SOP's whatever the text says, and an edit that leaves no step is
+/// refused rather than saved as an empty procedure.
+pub fn read_edited(text: &str, id: &str) -> Result<Sop> {
+    let imported = tacit_sop::import_markdown(text, id)
+        .map_err(|e| LibraryError::Invalid(format!("the edited SOP does not parse: {e}")))?;
+    let mut sop = imported.sop;
+    if sop.steps.is_empty() {
+        return Err(LibraryError::Invalid(
+            "the edited SOP does not parse: it has no steps left (a step is a numbered item or a `### ` heading under ## Steps)".into(),
+        ));
+    }
+    sop.id = id.to_string();
+    Ok(sop)
+}

@@ -427,3 +427,38 @@ tacit_store::both_backends!(
     stats_and_health_come_from_guided_runs,
     empty_library,
 );
+
+#[test]
+fn an_edited_imported_runbook_reads_back() {
+    // An imported runbook writes `text: markdown` in its front matter,
+    // which the strict reader refuses: editing one in review used to fail.
+    let sop = tacit_sop::import_markdown(RUNBOOK, "restart-worker")
+        .unwrap()
+        .sop;
+    let text = tacit_sop::render_markdown(&sop);
+    assert!(tacit_sop::parse_markdown(&text).is_err());
+    let edited = text.replace(
+        "Restart the worker.",
+        "Restart the worker, then watch the queue.",
+    );
+    let back = tacit_library::read_edited(&edited, "restart-worker").unwrap();
+    assert_eq!(
+        back.steps[1].title,
+        "Restart the worker, then watch the queue."
+    );
+    assert_eq!(back.steps.len(), sop.steps.len());
+    // The id stays the SOP's, whatever the text says.
+    let renamed = edited.replace("id: restart-worker", "id: something-else");
+    assert_eq!(
+        tacit_library::read_edited(&renamed, "restart-worker")
+            .unwrap()
+            .id,
+        "restart-worker"
+    );
+    // An edit that leaves no step, or breaks the front matter, is refused.
+    let err = tacit_library::read_edited("# Restart\n\n## Steps\n", "restart-worker").unwrap_err();
+    assert!(err.to_string().contains("no steps"), "{err}");
+    let err =
+        tacit_library::read_edited("---\nid: [unclosed\n---\n# x\n", "restart-worker").unwrap_err();
+    assert!(err.to_string().contains("does not parse"), "{err}");
+}

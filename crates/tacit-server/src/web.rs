@@ -42,6 +42,10 @@ pub fn routes<S: ServerStore>() -> Router<Arc<App<S>>> {
         .route("/runs/{id}", get(run_page::<S>))
         .route("/review", get(review_page::<S>))
         .route(
+            "/sops/{id}/proposals/{proposal}/edit",
+            get(edit_page::<S>).post(save_edit::<S>),
+        )
+        .route(
             "/sops/{id}/proposals/{proposal}/{decision}",
             post(decide::<S>),
         )
@@ -916,6 +920,127 @@ async fn decide<S: ServerStore>(
             };
             Ok((status, render(&page)).into_response())
         }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "edit.html")]
+struct EditPage {
+    user: Option<Viewer>,
+    csrf: String,
+    sop_id: String,
+    proposal: String,
+    summary: String,
+    base_version: u32,
+    markdown: String,
+    error: Option<String>,
+}
+
+/// The SOP with the proposal applied, as Markdown to edit before
+/// accepting (the same as `tacit review`'s edit in $EDITOR).
+async fn edit_page<S: ServerStore>(
+    State(app): AppState<S>,
+    headers: HeaderMap,
+    Path((id, proposal)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let here = format!(
+        "/sops/{}/proposals/{}/edit",
+        urlencode(&id),
+        urlencode(&proposal)
+    );
+    let (caller, session, viewer) = match require(&app, &headers, &here).await {
+        Ok(v) => v,
+        Err(r) => return Ok(r),
+    };
+    let review = Review::start(&app.store, &id).await?;
+    let base = review.base().clone();
+    if !accounts::may_review(&app.store, &caller, base.owner.as_deref()).await? {
+        return Err(PageError(
+            StatusCode::FORBIDDEN,
+            format!(
+                "only {}'s owner or an admin may decide its proposals",
+                base.id
+            ),
+        ));
+    }
+    let pending = review
+        .pending()
+        .iter()
+        .find(|p| p.proposal.id == proposal)
+        .ok_or_else(|| {
+            PageError(
+                StatusCode::NOT_FOUND,
+                format!("{} has no pending proposal {proposal}", base.id),
+            )
+        })?;
+    // A proposal that cannot be applied as it is still opens the SOP to
+    // edit by hand.
+    let draft = review.preview(&proposal).unwrap_or_else(|_| base.clone());
+    Ok(render(&EditPage {
+        user: Some(viewer),
+        csrf: session.csrf,
+        sop_id: base.id.clone(),
+        summary: pending.proposal.summary.clone(),
+        proposal,
+        base_version: base.version,
+        markdown: tacit_sop::render_markdown(&draft),
+        error: None,
+    }))
+}
+
+#[derive(Deserialize)]
+struct EditForm {
+    #[serde(default)]
+    csrf: String,
+    base_version: u32,
+    markdown: String,
+}
+
+async fn save_edit<S: ServerStore>(
+    State(app): AppState<S>,
+    headers: HeaderMap,
+    Path((id, proposal)): Path<(String, String)>,
+    Form(form): Form<EditForm>,
+) -> Result<Response, PageError> {
+    let Some((caller, session)) = signed_in(&app, &headers).await? else {
+        return Err(PageError(StatusCode::UNAUTHORIZED, "log in first".into()));
+    };
+    check_form(&headers, &session, &form.csrf)?;
+    let text = form.markdown.replace("\r\n", "\n");
+    let outcome = async {
+        let edited = tacit_library::read_edited(&text, &id)?;
+        let mut review = crate::api::start_review(&app, &caller, &id, form.base_version).await?;
+        review.accept_edited(&proposal, edited)?;
+        review.finish(&app.store, &caller.user).await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/review?done={}",
+            urlencode(&format!("{id}: accepted with your edits"))
+        ))
+        .into_response()),
+        Err(e) if e.clone_status() != StatusCode::INTERNAL_SERVER_ERROR => {
+            // Nothing is lost: the text comes back with why.
+            let status = e.clone_status();
+            let page = EditPage {
+                user: Some(Viewer {
+                    name: caller.user.clone(),
+                    role: caller.role.as_str(),
+                    csrf: session.csrf.clone(),
+                }),
+                csrf: session.csrf,
+                sop_id: id,
+                summary: proposal.clone(),
+                proposal,
+                base_version: form.base_version,
+                markdown: text,
+                error: Some(e.to_string()),
+            };
+            Ok((status, render(&page)).into_response())
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -422,7 +422,100 @@ async fn tokens_made_and_revoked_in_the_browser<S: ServerStore>(store: &S) {
     assert!(html.contains("is not a number of days"), "{html}");
 }
 
+/// The form's textarea content, unescaped.
+fn textarea(html: &str) -> String {
+    let start = html.find("<textarea").unwrap();
+    let start = html[start..].find('>').unwrap() + start + 1;
+    let end = html.find("</textarea>").unwrap();
+    html[start..end]
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
+        .replace("&#39;", "'")
+        .replace("&#34;", "\"")
+        .replace("&#38;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+}
+
+fn form_encode(s: &str) -> String {
+    tacit_server::web::urlencode(s).replace('/', "%2F")
+}
+
+async fn an_owner_edits_a_proposal_before_accepting_it<S: ServerStore>(store: &S) {
+    let (sop, _) = seed(store).await;
+    let server = start(store).await;
+    let client = Client::new();
+    let proposals = store.proposals(&sop).await.unwrap();
+    let path = format!("/sops/{sop}/proposals/{}/edit", proposals[0].id);
+    let vera = login(&client, &server, "vera").await;
+    let (status, _) = page(&client, &server, &vera, &path).await;
+    assert_eq!(status, 403);
+    let olga = login(&client, &server, "olga").await;
+    let (status, html) = page(&client, &server, &olga, &path).await;
+    assert_eq!(status, 200, "{html}");
+    let text = textarea(&html);
+    assert!(
+        text.contains("removed the lock 0"),
+        "the proposal is applied: {text}"
+    );
+    let token = csrf(&html);
+    // A text that does not parse comes back, whole, with why.
+    let broken = "---\nid: [unclosed\n---\n# Restart the worker\n";
+    let (status, _, html) = post_form(
+        &client,
+        &server,
+        &olga,
+        &path,
+        &format!(
+            "csrf={token}&base_version=2&markdown={}",
+            form_encode(broken)
+        ),
+        vec![],
+    )
+    .await;
+    assert_eq!(status, 400, "{html}");
+    assert!(html.contains("does not parse"), "{html}");
+    assert_eq!(textarea(&html).replace("\r\n", "\n"), broken);
+    assert_eq!(store.sop_versions(&sop).await.unwrap().len(), 2);
+    // The edited text is saved as the next version.
+    let edited = text.replace(
+        "removed the lock 0",
+        "removed /run/worker.lock after checking no worker runs",
+    );
+    let (status, location, body) = post_form(
+        &client,
+        &server,
+        &olga,
+        &path,
+        &format!(
+            "csrf={token}&base_version=2&markdown={}",
+            form_encode(&edited)
+        ),
+        vec![],
+    )
+    .await;
+    assert_eq!(status, 303, "{body}");
+    assert!(location.starts_with("/review?done="));
+    let latest = tacit_library::load_sop(store, &sop, None).await.unwrap();
+    assert_eq!(latest.version, 3);
+    assert!(
+        tacit_sop::render_markdown(&latest).contains("after checking no worker runs"),
+        "{latest:?}"
+    );
+    let p = store
+        .proposals(&sop)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.id == proposals[0].id)
+        .unwrap();
+    assert_eq!(p.status, "accepted");
+}
+
 tacit_store::both_backends!(
+    an_owner_edits_a_proposal_before_accepting_it,
     sign_in_and_out,
     pages_show_the_library_and_render_untrusted_text_inert,
     forms_from_elsewhere_are_refused_and_only_owners_decide,
