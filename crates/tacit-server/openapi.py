@@ -46,6 +46,10 @@ spec={
    "Token": obj({"id":S,"user":S,"label":S,"scope":S,"created_at_ms":I,"expires_at_ms":nullable(I),"revoked_at_ms":nullable(I),"last_used_ms":nullable(I)}),
    "NewToken": {"allOf":[ref("Token"), obj({"secret":S})]},
    "Team": obj({"name":S,"members":arr(S)}),
+   "Event": {"type":"object","properties":{"seq":{"type":"integer","minimum":1},"at_ms":I,"kind":S},"required":["seq","at_ms","kind"]},
+   "RunUpload": obj({"meta":ref("RunMeta"),"events":arr(obj({"event":ref("Event"),"hash":nullable(S)},required=["event"],extra=False))}, extra=False),
+   "VersionUpload": obj({"sop_id":S,"version":{"type":"integer","minimum":1},"author":S,"summary":S,"body":{"type":"string","description":"the SOP as tacit's JSON, exactly as stored"}}, extra=False),
+   "VersionOutcome": {"type":"object","properties":{"outcome":{"type":"string","enum":["stored","already_there","proposed"]},"proposal":S},"required":["outcome"]},
    "Decision": obj({"base_version":{"type":"integer","minimum":0},"reason":S}, required=["base_version"], extra=False),
   }},
  "security":[{"bearer":[]}],
@@ -77,4 +81,12 @@ paths["/api/users"]={"get":op("Accounts (admin)", json_resp(obj({"users":arr(ref
 paths["/api/tokens"]={"get":op("The caller's API tokens (never their secrets)", json_resp(obj({"tokens":arr(ref("Token"))})), AUTH),
   "post":op("Create an API token; its secret is in this response only", json_resp(ref("NewToken"),"Created"), AUTH+(400,403,404,413,415,422), body=obj({"label":S,"scope":{"type":"string","enum":["viewer","operator","owner","admin"]},"ttl_days":{"type":"integer","minimum":1}},required=["label"],extra=False), status="201")}
 paths["/api/tokens/{id}"]={"delete":op("Revoke one of the caller's tokens", json_resp(obj({"revoked":S})), AUTH+(404,), params=[ID])}
+SYNC_W=AUTH+(400,403,404,413,415,422)
+paths["/api/sync/runs"]={"get":op("Every run the server has, with how many events it holds (for `tacit sync`)", json_resp(obj({"runs":{"type":"object","additionalProperties":I}})), AUTH+(403,)),
+  "post":op("Send a run, or more of its events (operator; idempotent by run id and event seq; redacted again here)", json_resp(obj({"run":S,"events":I})), SYNC_W, body=ref("RunUpload"))}
+paths["/api/sync/runs/{id}"]={"get":op("A run as `tacit sync` fetches it: its meta and every event with its hash link", json_resp(ref("RunUpload")), AUTH+(400,403,404), params=[p("id",desc="the run's full id")])}
+paths["/api/sync/versions"]={"get":op("Every version of every SOP with its body's SHA-256", json_resp(obj({"versions":arr(obj({"sop_id":S,"version":I,"fingerprint":S}))})), AUTH+(403,)),
+  "post":op("Send an SOP version: appended when the histories agree and the caller may change the SOP, otherwise filed as a proposal for its owner", json_resp(ref("VersionOutcome")), SYNC_W, body=ref("VersionUpload"))}
+paths["/api/sync/versions/{id}/{version}"]={"get":op("One version with its body, exactly as stored", json_resp(ref("VersionUpload")), AUTH+(400,403,404), params=[ID,p("version","path",I)])}
+paths["/api/sync/proposals"]={"post":op("Send a proposal a local guided run made (operator; it arrives pending, whatever it says)", json_resp(obj({"proposal":S})), SYNC_W, body=ref("Proposal"))}
 print(json.dumps(spec, indent=2))

@@ -10,6 +10,7 @@ mod in_session;
 mod keep;
 mod notify;
 mod record;
+mod remote;
 mod render;
 mod run_cmd;
 mod runs;
@@ -204,6 +205,23 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Log in to a team server: checks the API token and keeps it (readable
+    /// only by you) for `tacit sync`.
+    Login {
+        /// The server, e.g. https://tacit.example.com
+        url: String,
+        /// The API token (asked for, unechoed, when not given).
+        #[arg(long)]
+        token: Option<String>,
+    },
+    /// Send runs, SOP versions and proposals to the team server and fetch
+    /// everyone else's. Safe to repeat or interrupt: it carries on where
+    /// it stopped, and never overwrites a version (a differing one goes to
+    /// the owner as a proposal).
+    Sync {
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve the library to the team over HTTP (a JSON API; see
     /// /api/openapi.json), on the local library or PostgreSQL.
     Serve(serve_cmd::ServeArgs),
@@ -355,6 +373,8 @@ fn main() -> ExitCode {
         Command::Review { sop } => keep::review(&paths, sop),
         Command::Stats { sop, json } => keep::stats(&paths, sop, json),
         Command::Serve(args) => serve_cmd::serve(&paths, args),
+        Command::Login { url, token } => remote::login(&paths, url, token),
+        Command::Sync { json } => remote::sync(&paths, json),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "tacit", &mut std::io::stdout());

@@ -24,6 +24,10 @@ pub struct ServeArgs {
 }
 
 pub fn serve(paths: &Paths, args: ServeArgs) -> Result<ExitCode> {
+    // What the server receives is redacted again, with the configuration's
+    // own rules too.
+    let config = crate::record::load_config(paths)?;
+    let redactor = crate::record::redactor(&config)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -33,7 +37,7 @@ pub fn serve(paths: &Paths, args: ServeArgs) -> Result<ExitCode> {
                 let store = tacit_store::PgStore::open(url)
                     .await
                     .with_context(|| format!("cannot open the library at {}", redact_url(url)))?;
-                run(store, &args, &redact_url(url)).await
+                run(store, &args, &redact_url(url), redactor).await
             }
             Some(other) => Err(crate::UsageError(format!(
                 "--database-url must be postgres://…, not {}; without it the server uses the local SQLite library",
@@ -42,7 +46,7 @@ pub fn serve(paths: &Paths, args: ServeArgs) -> Result<ExitCode> {
             .into()),
             None => {
                 let store = crate::runs::open_synced(paths).await?;
-                run(store, &args, &paths.db.display().to_string()).await
+                run(store, &args, &paths.db.display().to_string(), redactor).await
             }
         }
     })
@@ -62,7 +66,12 @@ fn redact_url(url: &str) -> String {
     }
 }
 
-async fn run<S: ServerStore>(store: S, args: &ServeArgs, what: &str) -> Result<ExitCode> {
+async fn run<S: ServerStore>(
+    store: S,
+    args: &ServeArgs,
+    what: &str,
+    redactor: tacit_redact::Redactor,
+) -> Result<ExitCode> {
     let token = std::env::var("TACIT_ADMIN_TOKEN")
         .ok()
         .filter(|t| !t.trim().is_empty());
@@ -93,7 +102,7 @@ async fn run<S: ServerStore>(store: S, args: &ServeArgs, what: &str) -> Result<E
         "tacit serve: http://{} on {what} (Ctrl-C stops)",
         listener.local_addr()?
     );
-    tacit_server::serve(store, listener, shutdown_signal())
+    tacit_server::serve_with(store, redactor, listener, shutdown_signal())
         .await
         .context("the server stopped")?;
     eprintln!("tacit serve: stopped");

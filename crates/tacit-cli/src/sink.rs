@@ -61,36 +61,20 @@ impl JournalSink {
 
 impl EventSink for JournalSink {
     fn record(&mut self, mut body: EventBody) -> Recorded {
-        // What people write may give a secret in words; what a command that
-        // prints secrets printed is one.
-        let prose = matches!(
-            body,
-            EventBody::Note { .. }
-                | EventBody::Answer(_)
-                | EventBody::Why { .. }
-                | EventBody::Escalate { .. }
-                | EventBody::Deviation { .. }
-        );
-        let secret_output = match &body {
-            EventBody::Command(c) => tacit_redact::prints_secret(&c.command),
-            _ => false,
-        };
-        body.map_text(&|s| {
-            let mut text = s.to_string();
-            for (value, name) in &self.secrets {
-                if text.contains(value.as_str()) {
-                    text = text.replace(value.as_str(), &format!("[REDACTED:{name}]"));
+        // The run's own secret parameters first, by value; then the rules
+        // the server applies to whatever it receives too.
+        if !self.secrets.is_empty() {
+            body.map_text(&|s| {
+                let mut text = s.to_string();
+                for (value, name) in &self.secrets {
+                    if text.contains(value.as_str()) {
+                        text = text.replace(value.as_str(), &format!("[REDACTED:{name}]"));
+                    }
                 }
-            }
-            if prose {
-                self.redactor.redact_prose(&text).into_owned()
-            } else {
-                self.redactor.redact(&text).into_owned()
-            }
-        });
-        if secret_output && let EventBody::Command(c) = &mut body {
-            c.output = self.redactor.redact_secret_output(&c.output).into_owned();
+                text
+            });
         }
+        tacit_library::redaction::redact_event(&self.redactor, &mut body);
         let event = Event {
             seq: self.next_seq,
             at_ms: now_ms(),

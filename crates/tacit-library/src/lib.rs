@@ -15,15 +15,19 @@
 //! - [`runs`]: resuming, filing a guided run's proposals, a run as
 //!   evidence.
 //! - [`accounts`]: accounts, API tokens and roles for the team server.
+//! - [`sync`]: moving runs, SOP versions and proposals between a library
+//!   and the team server, both ways, safely repeated.
 
 pub mod accounts;
 pub mod drafting;
 pub mod importing;
 pub mod keeping;
+pub mod redaction;
 pub mod review;
 pub mod runs;
 pub mod sops;
 pub mod status;
+pub mod sync;
 
 pub use drafting::{DraftOptions, Drafted, draft_into_store};
 pub use importing::{

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tacit_library::accounts::{self, Role};
 use tacit_library::review::Review;
-use tacit_library::{keeping, status};
+use tacit_library::{keeping, status, sync};
 
 use crate::auth::Auth;
 use crate::{ApiError, App, OPENAPI, ServerStore};
@@ -51,6 +51,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/tokens"),
     ("post", "/api/tokens"),
     ("delete", "/api/tokens/{id}"),
+    ("get", "/api/sync/runs"),
+    ("post", "/api/sync/runs"),
+    ("get", "/api/sync/runs/{id}"),
+    ("get", "/api/sync/versions"),
+    ("post", "/api/sync/versions"),
+    ("get", "/api/sync/versions/{id}/{version}"),
+    ("post", "/api/sync/proposals"),
 ];
 
 pub fn routes<S: ServerStore>() -> Router<Arc<App<S>>> {
@@ -82,6 +89,20 @@ pub fn routes<S: ServerStore>() -> Router<Arc<App<S>>> {
         .route("/api/users", get(users::<S>).post(create_user::<S>))
         .route("/api/tokens", get(tokens::<S>).post(create_token::<S>))
         .route("/api/tokens/{id}", delete(revoke_token::<S>))
+        .route(
+            "/api/sync/runs",
+            get(sync_run_sizes::<S>).post(sync_push_run::<S>),
+        )
+        .route("/api/sync/runs/{id}", get(sync_pull_run::<S>))
+        .route(
+            "/api/sync/versions",
+            get(sync_versions::<S>).post(sync_push_version::<S>),
+        )
+        .route(
+            "/api/sync/versions/{id}/{version}",
+            get(sync_pull_version::<S>),
+        )
+        .route("/api/sync/proposals", post(sync_push_proposal::<S>))
 }
 
 fn ok(value: Value) -> ApiResult {
@@ -576,4 +597,108 @@ async fn revoke_token<S: ServerStore>(
         return Err(ApiError::NotFound(format!("you have no token {id}")));
     }
     ok(json!({"revoked": id}))
+}
+
+// ---- sync ----------------------------------------------------------------
+
+async fn sync_run_sizes<S: ServerStore>(State(app): AppState<S>, auth: Auth) -> ApiResult {
+    auth.require(Role::Viewer, "listing runs to sync")?;
+    let sizes: BTreeMap<String, u64> = app
+        .store
+        .run_sizes()
+        .await?
+        .into_iter()
+        .map(|(id, n, _)| (id, n))
+        .collect();
+    ok(json!({ "runs": sizes }))
+}
+
+async fn sync_push_run<S: ServerStore>(
+    State(app): AppState<S>,
+    auth: Auth,
+    JsonBody(run): JsonBody<sync::RunUpload>,
+) -> ApiResult {
+    auth.require(Role::Operator, "sending runs")?;
+    let id = run.meta.id.clone();
+    let events = run.events.len();
+    sync::receive_run(&app.store, &app.redactor, run).await?;
+    ok(json!({"run": id, "events": events}))
+}
+
+async fn sync_pull_run<S: ServerStore>(
+    State(app): AppState<S>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult {
+    auth.require(Role::Viewer, "fetching runs")?;
+    // The exact id only: a prefix could fetch a different run.
+    let run = sync::run_upload(&app.store, &id).await?;
+    if run.meta.id != id {
+        return Err(ApiError::NotFound(format!("no run has the id {id}")));
+    }
+    ok(to_value(&run)?)
+}
+
+async fn sync_versions<S: ServerStore>(State(app): AppState<S>, auth: Auth) -> ApiResult {
+    auth.require(Role::Viewer, "listing SOP versions")?;
+    let rows: Vec<Value> = sync::version_list(&app.store)
+        .await?
+        .into_iter()
+        .map(|(id, v, f)| json!({"sop_id": id, "version": v, "fingerprint": f}))
+        .collect();
+    ok(json!({ "versions": rows }))
+}
+
+async fn sync_push_version<S: ServerStore>(
+    State(app): AppState<S>,
+    auth: Auth,
+    JsonBody(v): JsonBody<sync::VersionUpload>,
+) -> ApiResult {
+    auth.require(Role::Operator, "sending SOP versions")?;
+    // Changing an owned SOP without review is for its owner (or an admin);
+    // anyone else's version waits for them as a proposal.
+    let owner = app
+        .store
+        .sop_version(&v.sop_id, None)
+        .await?
+        .and_then(|latest| tacit_sop::Sop::from_json(&latest.body).ok())
+        .and_then(|s| s.owner);
+    let may_append = match owner.as_deref() {
+        None => true,
+        Some(o) => accounts::may_review(&app.store, &auth.0, Some(o)).await?,
+    };
+    let outcome = sync::receive_version(&app.store, &app.redactor, v, may_append).await?;
+    ok(to_value(&outcome)?)
+}
+
+async fn sync_pull_version<S: ServerStore>(
+    State(app): AppState<S>,
+    auth: Auth,
+    Path((id, version)): Path<(String, u32)>,
+) -> ApiResult {
+    auth.require(Role::Viewer, "fetching SOP versions")?;
+    ok(to_value(
+        &sync::version_upload(&app.store, &id, version).await?,
+    )?)
+}
+
+async fn sync_push_proposal<S: ServerStore>(
+    State(app): AppState<S>,
+    auth: Auth,
+    JsonBody(mut p): JsonBody<tacit_store::Proposal>,
+) -> ApiResult {
+    auth.require(Role::Operator, "sending proposals")?;
+    tacit_library::load_sop(&app.store, &p.sop_id, None).await?;
+    if p.id.is_empty() || p.id.len() > 300 || p.id.chars().any(char::is_control) {
+        return Err(ApiError::BadRequest(
+            "a proposal id must be 1-300 printable characters".into(),
+        ));
+    }
+    // What arrives is a proposal for the owner, whatever it claims.
+    p.status = "pending".into();
+    p.resolution = None;
+    p.summary = app.redactor.redact_prose(&p.summary).into_owned();
+    p.body = app.redactor.redact(&p.body).into_owned();
+    app.store.add_proposal(&p).await?;
+    ok(json!({"proposal": p.id}))
 }

@@ -31,6 +31,8 @@ impl<T: Store + Accounts + Clone + Send + Sync + 'static> ServerStore for T {}
 /// What every request sees.
 pub struct App<S> {
     pub store: S,
+    /// What the server redacts again in everything it receives.
+    pub redactor: tacit_redact::Redactor,
 }
 
 /// The largest request body accepted (a pushed run with its events fits
@@ -40,9 +42,15 @@ pub const MAX_BODY: usize = 16 * 1024 * 1024;
 /// The OpenAPI document the API is tested against.
 pub const OPENAPI: &str = include_str!("../openapi.json");
 
-/// The whole server.
+/// The whole server, redacting with the built-in rules.
 pub fn router<S: ServerStore>(store: S) -> Router {
-    let app = Arc::new(App { store });
+    router_with(store, tacit_redact::Redactor::builtin())
+}
+
+/// The whole server, redacting what it receives with `redactor` (the
+/// built-in rules and the configuration's own).
+pub fn router_with<S: ServerStore>(store: S, redactor: tacit_redact::Redactor) -> Router {
+    let app = Arc::new(App { store, redactor });
     api::routes::<S>()
         .merge(web::routes::<S>())
         .fallback(api::not_found)
@@ -57,7 +65,17 @@ pub async fn serve<S: ServerStore>(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(store))
+    serve_with(store, tacit_redact::Redactor::builtin(), listener, shutdown).await
+}
+
+/// [`serve`] with the given redaction rules.
+pub async fn serve_with<S: ServerStore>(
+    store: S,
+    redactor: tacit_redact::Redactor,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router_with(store, redactor))
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -102,7 +102,7 @@ fn request_for(
     let url = path
         .replace(
             "{id}",
-            if path.starts_with("/api/runs") {
+            if path.starts_with("/api/runs") || path.starts_with("/api/sync/runs") {
                 run
             } else if path.starts_with("/api/tokens") {
                 token_id
@@ -111,7 +111,8 @@ fn request_for(
             },
         )
         .replace("{proposal}", proposal)
-        .replace("{name}", "platform");
+        .replace("{name}", "platform")
+        .replace("{version}", "1");
     let url = match path {
         "/api/search" => format!("{url}?q=worker"),
         "/api/sops" => format!("{url}?q=queue"),
@@ -125,9 +126,40 @@ fn request_for(
         ("put", "/api/teams/{name}") => Some(json!({"members": ["olga", "oscar"]})),
         ("post", "/api/users") => Some(json!({"name": "new-user", "role": "viewer"})),
         ("post", "/api/tokens") => Some(json!({"label": "ci", "ttl_days": 30})),
+        ("post", "/api/sync/runs") => Some(json!({
+            "meta": {
+                "id": "0190ffff-0000-7000-8000-000000000009", "name": "pushed", "shell": "bash",
+                "started_at_ms": 1, "ended_at_ms": 2, "status": "completed", "host": "laptop",
+                "user": "otto", "start_cwd": "/", "recorder_pid": null, "tacit_version": "0",
+                "cols": 80, "rows": 24, "sop_id": null, "sop_version": null, "imported_at_ms": null
+            },
+            "events": [{"event": {"seq": 1, "at_ms": 1, "kind": "note", "text": "pushed"}, "hash": null}]
+        })),
+        ("post", "/api/sync/proposals") => Some(json!({
+            "id": "pushed-proposal", "sop_id": sop, "sop_version": 1, "run_id": run,
+            "kind": "edge_case", "summary": "pushed", "body": "{}", "status": "accepted",
+            "created_at_ms": 1
+        })),
         _ => None,
     };
     (url, body)
+}
+
+/// A pushed SOP version needs a real body: the seeded SOP's first.
+async fn with_version_body<S: ServerStore>(
+    store: &S,
+    method: &str,
+    path: &str,
+    sop: &str,
+    body: Option<Value>,
+) -> Option<Value> {
+    if (method, path) == ("post", "/api/sync/versions") {
+        let v = tacit_library::sync::version_upload(store, sop, 1)
+            .await
+            .unwrap();
+        return Some(serde_json::to_value(v).unwrap());
+    }
+    body
 }
 
 async fn send(
@@ -185,7 +217,8 @@ async fn every_route_answers_as_documented<S: ServerStore>(store: &S) {
         } else {
             &proposals[1].id
         };
-        let (url, mut body) = request_for(method, path, &sop, &run, proposal, &token_id);
+        let (url, body) = request_for(method, path, &sop, &run, proposal, &token_id);
+        let mut body = with_version_body(store, method, path, &sop, body).await;
         // A decision is made on the version the caller sees now.
         if let Some(b) = body.as_mut().filter(|b| b.get("base_version").is_some()) {
             let latest = store.sop_version(&sop, None).await.unwrap().unwrap();
@@ -258,6 +291,7 @@ fn needs(method: &str, path: &str) -> &'static str {
         ("get", "/healthz") | ("get", "/api/openapi.json") => "nobody",
         ("get", "/api/me") | (_, "/api/tokens") | (_, "/api/tokens/{id}") => "self",
         (_, "/api/users") | ("put", "/api/teams/{name}") => "admin",
+        ("post", "/api/sync/runs" | "/api/sync/versions" | "/api/sync/proposals") => "operator",
         ("post", p) if p.contains("/proposals/") || p.ends_with("/reviewed") => "review",
         ("put", "/api/sops/{id}/owner") => "review",
         _ => "viewer",
@@ -297,6 +331,7 @@ async fn every_role_against_every_endpoint<S: ServerStore>(store: &S) {
                 _ => "none".to_string(),
             };
             let (url, body) = request_for(method, path, &sop, &run, &proposals[2].id, &token_id);
+            let body = with_version_body(store, method, path, &sop, body).await;
             let token = who.map(|w| server.tokens[w].clone());
             let (status, value) = send(
                 &client,
@@ -312,6 +347,7 @@ async fn every_role_against_every_endpoint<S: ServerStore>(store: &S) {
                 ("nobody", _) => true,
                 (_, None) => false,
                 ("self" | "viewer", Some(_)) => true,
+                ("operator", Some(w)) => w != "viewer",
                 ("review", Some(w)) => w == "owner" || w == "admin",
                 ("admin", Some(w)) => w == "admin",
                 _ => unreachable!(),

@@ -208,6 +208,11 @@ pub trait Store {
         sop_id: &str,
         body: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Every run with how many events it holds and its status (what sync
+    /// compares).
+    fn run_sizes(
+        &self,
+    ) -> impl Future<Output = Result<Vec<(String, u64, RunStatus)>, StoreError>> + Send;
     /// Whether the database answers (a health check).
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Every version of an SOP, oldest first.

@@ -564,6 +564,27 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn run_sizes(&self) -> Result<Vec<(String, u64, RunStatus)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT r.id, r.status, COUNT(e.seq) AS n FROM runs r \
+             LEFT JOIN events e ON e.run_id = r.id GROUP BY r.id, r.status ORDER BY r.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let status: String = r.try_get("status")?;
+                Ok((
+                    r.try_get("id")?,
+                    r.try_get::<i64, _>("n")? as u64,
+                    RunStatus::parse(&status).ok_or_else(|| {
+                        StoreError::Corrupt(format!("unknown run status {status}"))
+                    })?,
+                ))
+            })
+            .collect()
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
