@@ -14,9 +14,13 @@ use crate::sops::load_sop;
 /// whole library, so status stays fast with thousands of SOPs. A team owner
 /// is shown with its members.
 pub async fn facts<S: Store>(store: &S) -> Result<Vec<SopFacts>> {
+    facts_of(store, None).await
+}
+
+async fn facts_of<S: Store>(store: &S, only: Option<&str>) -> Result<Vec<SopFacts>> {
     let teams = store.teams().await?;
     Ok(store
-        .health_rows()
+        .health_rows(only)
         .await?
         .into_iter()
         .map(|h| {
@@ -61,6 +65,19 @@ pub async fn library_health<S: Store>(
         .collect();
     health::sort_worst_first(&mut list);
     Ok(list)
+}
+
+/// One SOP's health (a page about it), without assessing the library.
+pub async fn sop_health<S: Store>(
+    store: &S,
+    sop_id: &str,
+    now_ms: i64,
+    thresholds: Thresholds,
+) -> Result<Option<Health>> {
+    Ok(facts_of(store, Some(sop_id))
+        .await?
+        .first()
+        .map(|f| health::assess(f, now_ms, thresholds)))
 }
 
 /// Guided runs of one SOP on one day.

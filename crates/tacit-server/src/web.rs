@@ -563,14 +563,13 @@ async fn sop_page<S: ServerStore>(
     let latest = history
         .last()
         .is_some_and(|h| h.version.version == sop.version);
-    let health = status::library_health(
+    let health = status::sop_health(
         &app.store,
+        &sop.id,
         tacit_core::now_ms(),
         tacit_review::health::Thresholds::default(),
     )
-    .await?
-    .into_iter()
-    .find(|h| h.id == sop.id);
+    .await?;
     let trust = health.as_ref().map_or(0, |h| h.trust);
     let sections = std::iter::once((String::new(), markdown_html(&sop.procedure_intro)))
         .filter(|(_, h)| !h.trim().is_empty())
@@ -1130,7 +1129,7 @@ async fn teams_page<S: ServerStore>(
         .map(|(n, m)| (n, m.join(", ")))
         .collect();
     let mut owners: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for row in app.store.health_rows().await? {
+    for row in app.store.health_rows(None).await? {
         owners
             .entry(row.owner.unwrap_or_else(|| "— none —".into()))
             .or_default()

@@ -195,7 +195,11 @@ pub trait Store {
         query: &str,
     ) -> impl Future<Output = Result<Vec<(String, String, String)>, StoreError>> + Send;
     /// Everything library health needs about every SOP, in a few queries.
-    fn health_rows(&self) -> impl Future<Output = Result<Vec<HealthRow>, StoreError>> + Send;
+    /// With `only`, just that SOP's row (a page about one SOP).
+    fn health_rows(
+        &self,
+        only: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<HealthRow>, StoreError>> + Send;
     /// The last machine draft of an SOP (JSON), the base of a redraft's
     /// three-way merge.
     fn draft_base(

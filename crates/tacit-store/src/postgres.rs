@@ -617,14 +617,15 @@ impl Store for PgStore {
             .collect()
     }
 
-    async fn health_rows(&self) -> Result<Vec<crate::HealthRow>, StoreError> {
+    async fn health_rows(&self, only: Option<&str>) -> Result<Vec<crate::HealthRow>, StoreError> {
         let rows = sqlx::query(
             "WITH latest AS (
                 SELECT DISTINCT ON (sop_id) sop_id, title, version, owner, review_every_days, created_at_ms
-                FROM sop_versions ORDER BY sop_id, version DESC),
-            rv AS (SELECT sop_id, MAX(at_ms) AS at FROM reviews GROUP BY sop_id),
+                FROM sop_versions WHERE ($1::TEXT IS NULL OR sop_id = $1) ORDER BY sop_id, version DESC),
+            rv AS (SELECT sop_id, MAX(at_ms) AS at FROM reviews
+                   WHERE ($1::TEXT IS NULL OR sop_id = $1) GROUP BY sop_id),
             pp AS (SELECT sop_id, string_agg(created_at_ms::TEXT, ',') AS pending
-                   FROM proposals WHERE status = 'pending' GROUP BY sop_id)
+                   FROM proposals WHERE status = 'pending' AND ($1::TEXT IS NULL OR sop_id = $1) GROUP BY sop_id)
             SELECT latest.sop_id, latest.title, latest.version, latest.owner,
                    latest.review_every_days, latest.created_at_ms, rv.at, pp.pending, h.runs, h.people
             FROM latest
@@ -632,6 +633,7 @@ impl Store for PgStore {
             LEFT JOIN pp ON pp.sop_id = latest.sop_id
             LEFT JOIN health_summary h ON h.name = latest.sop_id",
         )
+        .bind(only)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

@@ -31,18 +31,24 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        Self::connect(options).await
+        // Readers run side by side in WAL mode (the team server serves many
+        // requests at once); writers take the lock in turn.
+        Self::connect(options, 4).await
     }
 
-    /// A private in-memory database, for tests and dry runs.
+    /// A private in-memory database, for tests and dry runs (one
+    /// connection: each would have its own memory).
     pub async fn in_memory() -> Result<SqliteStore, StoreError> {
         let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
-        Self::connect(options).await
+        Self::connect(options, 1).await
     }
 
-    async fn connect(options: SqliteConnectOptions) -> Result<SqliteStore, StoreError> {
+    async fn connect(
+        options: SqliteConnectOptions,
+        connections: u32,
+    ) -> Result<SqliteStore, StoreError> {
         let pool = SqlitePoolOptions::new()
-            .max_connections(1)
+            .max_connections(connections)
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
@@ -115,7 +121,9 @@ impl Store for SqliteStore {
     }
 
     async fn append_events(&self, run_id: &str, events: &[Event]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE: take the write lock first, so a concurrent writer
+        // waits (busy_timeout) instead of failing after both have read.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         for e in events {
             let body =
                 serde_json::to_string(&e.body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -231,7 +239,9 @@ impl Store for SqliteStore {
         // One transaction reads the last version and writes the next, so two
         // writers cannot both claim the same number: the primary key refuses
         // the second.
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE: take the write lock first, so a concurrent writer
+        // waits (busy_timeout) instead of failing after both have read.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let last: Option<i64> =
             sqlx::query("SELECT MAX(version) AS v FROM sop_versions WHERE sop_id = ?")
                 .bind(sop_id)
@@ -333,7 +343,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn health_rows(&self) -> Result<Vec<HealthRow>, StoreError> {
+    async fn health_rows(&self, only: Option<&str>) -> Result<Vec<HealthRow>, StoreError> {
         // The whole library comes back as one JSON document in one row:
         // fetching ten thousand rows one by one costs far more than the
         // query. Run lists are kept current in `health_summary`.
@@ -341,11 +351,13 @@ impl Store for SqliteStore {
             WITH latest AS (
                 SELECT s.sop_id, s.title, s.version, s.owner, s.review_every_days, s.created_at_ms
                 FROM sop_versions s
-                JOIN (SELECT sop_id, MAX(version) AS v FROM sop_versions GROUP BY sop_id) l
+                JOIN (SELECT sop_id, MAX(version) AS v FROM sop_versions
+                      WHERE (?1 IS NULL OR sop_id = ?1) GROUP BY sop_id) l
                   ON s.sop_id = l.sop_id AND s.version = l.v),
-            rv AS (SELECT sop_id, MAX(at_ms) AS at FROM reviews GROUP BY sop_id),
+            rv AS (SELECT sop_id, MAX(at_ms) AS at FROM reviews
+                   WHERE (?1 IS NULL OR sop_id = ?1) GROUP BY sop_id),
             pp AS (SELECT sop_id, group_concat(created_at_ms) AS pending
-                   FROM proposals WHERE status = 'pending' GROUP BY sop_id)
+                   FROM proposals WHERE status = 'pending' AND (?1 IS NULL OR sop_id = ?1) GROUP BY sop_id)
             SELECT json_group_array(json_array(latest.sop_id, latest.title, latest.version, latest.owner,
                    latest.review_every_days, latest.created_at_ms, rv.at, pp.pending, h.runs, h.people)) AS doc
             FROM latest
@@ -353,6 +365,7 @@ impl Store for SqliteStore {
             LEFT JOIN pp ON pp.sop_id = latest.sop_id
             LEFT JOIN health_summary h ON h.name = latest.sop_id";
         let doc: String = sqlx::query(SQL)
+            .bind(only)
             .fetch_one(&self.pool)
             .await?
             .try_get("doc")?;
@@ -366,7 +379,9 @@ impl Store for SqliteStore {
         run_id: &str,
         links: &[(u64, String)],
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE: take the write lock first, so a concurrent writer
+        // waits (busy_timeout) instead of failing after both have read.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         for (seq, hash) in links {
             // A link, once set, is never overwritten: that is what makes an
             // edit detectable.

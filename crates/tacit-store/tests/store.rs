@@ -157,7 +157,7 @@ async fn sop_versions_are_numbered_and_immutable<S: Store>(store: &S) {
             .unwrap(),
         3
     );
-    let health = store.health_rows().await.unwrap();
+    let health = store.health_rows(None).await.unwrap();
     let row = health.iter().find(|h| h.sop_id == "deploy-web").unwrap();
     assert_eq!(
         (row.version, row.owner.as_deref(), row.review_every_days),
@@ -394,7 +394,12 @@ async fn health_rows_summarise_guided_runs<S: Store>(store: &S) {
         .await
         .unwrap();
     store.refresh_health("deploy-web").await.unwrap();
-    let rows = store.health_rows().await.unwrap();
+    let rows = store.health_rows(None).await.unwrap();
+    assert_eq!(
+        store.health_rows(Some("deploy-web")).await.unwrap().len(),
+        1
+    );
+    assert!(store.health_rows(Some("other")).await.unwrap().is_empty());
     let row = &rows[0];
     assert_eq!(row.runs.len(), 10, "the last ten guided runs");
     assert_eq!(row.runs[0].0, 111);
@@ -445,7 +450,7 @@ both_backends!(
     a_journal_without_end_from_a_dead_recorder_becomes_interrupted,
 );
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sqlite_file_store_opens_migrates_and_reopens() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nested/lib.db");
@@ -454,6 +459,10 @@ async fn the_sqlite_file_store_opens_migrates_and_reopens() {
     store.close().await;
     let store = tacit_store::SqliteStore::open(&path).await.unwrap();
     assert_eq!(store.list_runs(None).await.unwrap().len(), 1);
+    // A file library has several connections (readers side by side): the
+    // writers still take turns, so racing saves conflict cleanly instead of
+    // failing with "database is locked".
+    concurrent_saves_from_one_base_let_exactly_one_through(&store).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
