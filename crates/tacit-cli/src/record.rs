@@ -32,6 +32,10 @@ pub struct RecordArgs {
     /// Use this run id instead of a new one (for scripts that must know it).
     #[arg(long, hide = true)]
     pub run_id: Option<String>,
+    /// Stream the run to the team server while you work, so teammates can
+    /// follow it live (needs `tacit login`).
+    #[arg(long)]
+    pub share: bool,
 }
 
 pub fn load_config(paths: &Paths) -> Result<Config> {
@@ -110,6 +114,13 @@ pub fn run(paths: &Paths, args: RecordArgs) -> Result<ExitCode> {
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let meta = local_run(id, &args.name, kind, &cwd, (cols, rows), None);
     let journal_dir = paths.journal_dir();
+    // Checked before anything is written: a refused login leaves no run.
+    let share = if args.share {
+        let path = tacit_store::journal::journal_path(&journal_dir, &meta.id);
+        Some(crate::remote::Share::start(paths, path)?)
+    } else {
+        None
+    };
     let journal = JournalWriter::create(&journal_dir, &meta).with_context(|| {
         format!(
             "cannot start the run's journal in {}",
@@ -156,6 +167,9 @@ pub fn run(paths: &Paths, args: RecordArgs) -> Result<ExitCode> {
         Ok(end) => end,
         Err(e) => {
             let _ = sink.finish(RunStatus::Interrupted);
+            if let Some(share) = share {
+                share.finish();
+            }
             return Err(e).context("the recording could not run");
         }
     };
@@ -164,6 +178,9 @@ pub fn run(paths: &Paths, args: RecordArgs) -> Result<ExitCode> {
         EndReason::Hangup | EndReason::Terminated => RunStatus::Interrupted,
     };
     let journal_ok = sink.finish(status);
+    if let Some(share) = share {
+        share.finish();
+    }
 
     // The journal is complete; copy it into the library.
     let stored = rt.block_on(async {

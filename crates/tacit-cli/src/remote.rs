@@ -70,7 +70,7 @@ pub fn login(paths: &Paths, url: String, token: Option<String>) -> Result<ExitCo
     if token.is_empty() {
         bail!("no token given: pass --token, or type it when asked");
     }
-    let client = Http::new(&url, &token);
+    let client = Http::new(&url, &token).patient(Duration::from_secs(5));
     let me = client
         .get_json("/api/me")
         .with_context(|| format!("cannot log in to {url}"))?;
@@ -163,6 +163,8 @@ pub struct Http {
     base: String,
     token: String,
     agent: ureq::Agent,
+    /// How long an unreachable or failing server is retried.
+    patience: Duration,
 }
 
 fn remote_err(e: impl std::fmt::Display) -> LibraryError {
@@ -180,7 +182,14 @@ impl Http {
             base: base.trim_end_matches('/').to_string(),
             token: token.to_string(),
             agent,
+            patience: Duration::from_secs(60),
         }
+    }
+
+    /// Retries for `d` instead of a minute (a login, a live share).
+    fn patient(mut self, d: Duration) -> Http {
+        self.patience = d;
+        self
     }
 
     /// One request, retried while the server cannot be reached or answers
@@ -192,7 +201,7 @@ impl Http {
         body: Option<String>,
     ) -> Result<Value, LibraryError> {
         let url = format!("{}{path}", self.base);
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + self.patience;
         let mut wait = Duration::from_millis(100);
         loop {
             let auth = format!("Bearer {}", self.token);
@@ -240,7 +249,7 @@ impl Http {
             };
             if Instant::now() >= deadline {
                 return Err(LibraryError::Invalid(format!(
-                    "{url} did not answer for a minute ({retry}); run `tacit sync` again later: it carries on where it stopped"
+                    "{url} did not answer ({retry}); run `tacit sync` again later: it carries on where it stopped"
                 )));
             }
             std::thread::sleep(wait);
@@ -328,5 +337,112 @@ impl Remote for Http {
         self.call("POST", "/api/sync/proposals".into(), Some(json(p)?))
             .await?;
         Ok(())
+    }
+}
+
+/// `--share`: sends a run's journal to the team server while it is being
+/// written, so teammates can follow it live. It never gets in the way of
+/// the work: it runs on its own thread, never prints while the terminal is
+/// in use, and what it could not send, `tacit sync` sends later.
+pub struct Share {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: std::thread::JoinHandle<Option<String>>,
+    url: String,
+}
+
+/// How often the journal is looked at for new events to send.
+const SHARE_EVERY: Duration = Duration::from_millis(300);
+
+impl Share {
+    /// Whether sharing can start: logged in, and the server takes the
+    /// token. Checked before a run writes anything.
+    pub fn check(paths: &Paths) -> Result<()> {
+        Self::connect(paths).map(|_| ())
+    }
+
+    fn connect(paths: &Paths) -> Result<(Http, String)> {
+        let file = remote_file(paths);
+        let login: Login = match std::fs::read_to_string(&file) {
+            Ok(text) => toml::from_str(&text).with_context(|| {
+                format!("{} is damaged: run `tacit login URL` again", file.display())
+            })?,
+            Err(_) => {
+                return Err(crate::UsageError(
+                    "--share needs a team server: run `tacit login URL` first".into(),
+                )
+                .into());
+            }
+        };
+        let http = Http::new(&login.url, &login.token).patient(Duration::from_secs(5));
+        // Check the token now, while a message can still be read.
+        http.get_json("/api/me")
+            .with_context(|| format!("cannot share with {}", login.url))?;
+        Ok((http, login.url))
+    }
+
+    /// Starts sharing the run whose journal is `journal`; an error when
+    /// not logged in to a server.
+    pub fn start(paths: &Paths, journal: PathBuf) -> Result<Share> {
+        let (http, url) = Self::connect(paths)?;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = std::thread::spawn(move || {
+            let mut sent = 0u64;
+            let mut failure = None;
+            loop {
+                let stopping = flag.load(std::sync::atomic::Ordering::Relaxed);
+                if let Ok(journal) = tacit_store::journal::read_journal(&journal) {
+                    let mut meta = journal.meta.clone();
+                    if let Some((status, ended)) = journal.end {
+                        meta.status = status;
+                        meta.ended_at_ms = Some(ended);
+                    }
+                    let fresh: Vec<tacit_library::sync::LinkedEvent> = journal
+                        .events
+                        .iter()
+                        .zip(&journal.hashes)
+                        .filter(|(e, _)| e.seq > sent)
+                        .map(|(e, h)| tacit_library::sync::LinkedEvent {
+                            event: e.clone(),
+                            hash: h.clone(),
+                        })
+                        .collect();
+                    let last = fresh.last().map(|l| l.event.seq);
+                    if last.is_some() || stopping || sent == 0 {
+                        let upload = RunUpload {
+                            meta,
+                            events: fresh,
+                        };
+                        match json(&upload)
+                            .and_then(|b| http.request("POST", "/api/sync/runs", Some(b)))
+                        {
+                            Ok(_) => {
+                                sent = last.unwrap_or(sent);
+                                failure = None;
+                            }
+                            Err(e) => failure = Some(e.to_string()),
+                        }
+                    }
+                }
+                if stopping {
+                    return failure;
+                }
+                std::thread::sleep(SHARE_EVERY);
+            }
+        });
+        Ok(Share { stop, handle, url })
+    }
+
+    /// Sends what is left (the run's end included) and says how it went.
+    pub fn finish(self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        match self.handle.join() {
+            Ok(None) => eprintln!("Shared with {}.", self.url),
+            Ok(Some(e)) => eprintln!(
+                "tacit: could not share everything with {} ({e}); `tacit sync` sends the rest",
+                self.url
+            ),
+            Err(_) => eprintln!("tacit: sharing stopped early; `tacit sync` sends the run"),
+        }
     }
 }

@@ -69,6 +69,10 @@ pub struct RunArgs {
     /// Seconds a single command may take.
     #[arg(long, default_value_t = 3600)]
     pub timeout: u64,
+    /// Stream the run to the team server while it happens, so an incident
+    /// lead can follow it live (needs `tacit login`).
+    #[arg(long)]
+    pub share: bool,
 }
 
 /// A parameter `--resume` was asked to change: (name, old, new).
@@ -787,6 +791,10 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
         dry_run(&sop, &params);
         return Ok(ExitCode::SUCCESS);
     }
+    // A refused --share stops here, before the run writes anything.
+    if args.share {
+        crate::remote::Share::check(paths)?;
+    }
     let config = crate::record::load_config(paths)?;
     let redactor = crate::record::redactor(&config)?;
     let shell_name = args
@@ -874,6 +882,11 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
         sink.record(tacit_core::EventBody::Params { values });
     }
     let journal_path = sink.journal.path().to_path_buf();
+    let share = if args.share {
+        Some(crate::remote::Share::start(paths, journal_path.clone())?)
+    } else {
+        None
+    };
     let style = Style::stdout();
     println!(
         "{} {} version {} (run {})",
@@ -927,6 +940,9 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
         Ok(r) => r,
         Err(e) => {
             let _ = sink.finish(RunStatus::Interrupted);
+            if let Some(share) = share {
+                share.finish();
+            }
             return Err(e).context("the run could not continue");
         }
     };
@@ -937,6 +953,9 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
     } else {
         RunStatus::Completed
     });
+    if let Some(share) = share {
+        share.finish();
+    }
     rt.block_on(async {
         let store = SqliteStore::open(&paths.db).await?;
         import_journal(&store, &read_journal(&journal_path)?).await?;

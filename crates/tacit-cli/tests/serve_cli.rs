@@ -161,3 +161,61 @@ fn a_bad_database_url_is_a_usage_error() {
     assert!(err.contains("cannot open the library"), "{err}");
     assert!(!err.contains("hunter2"), "{err}");
 }
+
+/// The server's view of a run, as the API gives it.
+fn run_on_server(url: &str, id: &str) -> Option<serde_json::Value> {
+    let (status, body) = get(&format!("{url}/api/runs/{id}"), Some(TOKEN));
+    (status == 200).then(|| serde_json::from_str(&body).unwrap())
+}
+
+#[test]
+fn a_shared_recording_is_on_the_server_while_it_happens() {
+    if !support::require_shell("bash") {
+        return;
+    }
+    let host = World::new();
+    let (server, url, _) = start(&host, &[]);
+    let laptop = World::new();
+    let out = laptop.tacit(&["login", &url, "--token", TOKEN]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let work = laptop.dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let mut t = laptop.record("hotfix", "bash", &work, &["--share"]);
+    t.run("echo patched-the-config");
+    // While the recording goes on, a teammate already sees the command.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let seen = loop {
+        if let Some(run) = run_on_server(&url, &t.run_id)
+            && run["events"]
+                .as_array()
+                .is_some_and(|e| e.iter().any(|e| e["command"] == "echo patched-the-config"))
+        {
+            break run;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the command never reached the server"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(seen["run"]["status"], "recording");
+    t.line("exit");
+    t.expect("Shared with");
+    t.wait();
+    let done = run_on_server(&url, &t.run_id).unwrap();
+    assert_eq!(done["run"]["status"], "completed");
+    assert_eq!(done["chain"]["intact"], true, "{}", done["chain"]);
+    assert!(stop(server).success());
+}
+
+#[test]
+fn share_without_a_login_is_a_usage_error() {
+    let laptop = World::new();
+    let out = laptop.tacit(&["record", "x", "--share"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tacit login"));
+}

@@ -114,10 +114,6 @@ pub async fn receive_run<S: Store>(
 ) -> Result<()> {
     check_text("a run id", &run.meta.id, 200)?;
     check_text("a run's name", &run.meta.name, 200)?;
-    if run.meta.status == RunStatus::Recording {
-        // A run still being recorded is pushed when it ends.
-        run.meta.status = RunStatus::Interrupted;
-    }
     let mut last = 0;
     for l in &run.events {
         if l.event.seq <= last {

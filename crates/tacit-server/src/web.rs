@@ -30,6 +30,7 @@ type AppState<S> = State<Arc<App<S>>>;
 
 const COOKIE: &str = "tacit_session";
 const CSS: &str = include_str!("../assets/tacit.css");
+const LIVE_JS: &str = include_str!("../assets/live.js");
 
 pub fn routes<S: ServerStore>() -> Router<Arc<App<S>>> {
     Router::new()
@@ -40,6 +41,8 @@ pub fn routes<S: ServerStore>() -> Router<Arc<App<S>>> {
         .route("/sops/{id}", get(sop_page::<S>))
         .route("/sops/{id}/diff", get(diff_page::<S>))
         .route("/runs/{id}", get(run_page::<S>))
+        .route("/runs/{id}/live", get(run_live::<S>))
+        .route("/assets/live.js", get(live_js))
         .route("/review", get(review_page::<S>))
         .route(
             "/sops/{id}/proposals/{proposal}/edit",
@@ -120,6 +123,17 @@ async fn css() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         CSS,
+    )
+        .into_response()
+}
+
+async fn live_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        LIVE_JS,
     )
         .into_response()
 }
@@ -678,6 +692,9 @@ struct EventView {
 #[template(path = "run.html")]
 struct RunPage {
     user: Option<Viewer>,
+    /// Still being recorded: the page follows it live.
+    live: bool,
+    last_seq: u64,
     run: tacit_core::RunMeta,
     started: String,
     chain_ok: bool,
@@ -742,6 +759,8 @@ async fn run_page<S: ServerStore>(
     let start = ev.meta.started_at_ms;
     Ok(render(&RunPage {
         user: Some(viewer),
+        live: ev.meta.status == tacit_core::RunStatus::Recording,
+        last_seq: ev.events.last().map_or(0, |(e, _)| e.seq),
         started: tacit_core::utc_date(start),
         chain_ok: ev.chain.is_ok(),
         chain: ev.chain.clone().err().unwrap_or_default(),
@@ -752,6 +771,78 @@ async fn run_page<S: ServerStore>(
             .collect(),
         run: ev.meta,
     }))
+}
+
+#[derive(Template)]
+#[template(path = "event.html")]
+struct EventFragment<'a> {
+    e: &'a EventView,
+}
+
+/// How often a live page's stream looks for new events. Polling the
+/// database (not an in-process channel) keeps the server stateless: the
+/// laptop may push to one instance and the page follow another.
+const LIVE_POLL: std::time::Duration = std::time::Duration::from_millis(400);
+
+/// Server-sent events for a run being recorded: `events` carries the new
+/// events as HTML fragments (escaped like the page), `end` the run's final
+/// status once it stops.
+async fn run_live<S: ServerStore>(
+    State(app): AppState<S>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Result<Response, PageError> {
+    use axum::response::sse::{Event as Sse, KeepAlive};
+    if signed_in(&app, &headers).await?.is_none() {
+        return Err(PageError(StatusCode::UNAUTHORIZED, "log in first".into()));
+    }
+    let meta = app.store.find_run(&id).await?;
+    let after: u64 = q.get("after").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let state = (app.clone(), meta, after, false);
+    let stream = futures_util::stream::unfold(state, |(app, meta, after, done)| async move {
+        if done {
+            return None;
+        }
+        loop {
+            tokio::time::sleep(LIVE_POLL).await;
+            let events = match app.store.events(&meta.id).await {
+                Ok(e) => e,
+                Err(_) => continue,
+            };
+            let status = app
+                .store
+                .find_run(&meta.id)
+                .await
+                .map(|m| m.status)
+                .unwrap_or(meta.status);
+            let fresh: Vec<&tacit_core::Event> = events.iter().filter(|e| e.seq > after).collect();
+            if let Some(last) = fresh.last().map(|e| e.seq) {
+                let html: String = fresh
+                    .iter()
+                    .filter_map(|e| {
+                        EventFragment {
+                            e: &event_view(e, meta.started_at_ms),
+                        }
+                        .render()
+                        .ok()
+                    })
+                    .collect();
+                let item = Sse::default().event("events").data(html);
+                return Some((
+                    Ok::<_, std::convert::Infallible>(item),
+                    (app, meta, last, false),
+                ));
+            }
+            if status != tacit_core::RunStatus::Recording {
+                let item = Sse::default().event("end").data(status.as_str());
+                return Some((Ok(item), (app, meta, after, true)));
+            }
+        }
+    });
+    Ok(axum::response::Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }
 
 // ---- review --------------------------------------------------------------

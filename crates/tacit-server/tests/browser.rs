@@ -220,8 +220,20 @@ impl Browser {
 async fn a_team_works_in_the_browser() {
     let store = tacit_store::SqliteStore::in_memory().await.unwrap();
     let (sop, _) = common::seed(&store).await;
+    // A run being recorded right now, for the live page.
+    let live = serde_json::json!({
+        "id": "live-run-0042", "name": "hotfix", "shell": "bash", "started_at_ms": 1000,
+        "ended_at_ms": null, "status": "recording", "host": "laptop", "user": "otto",
+        "start_cwd": "/", "recorder_pid": null, "tacit_version": "0", "cols": 80, "rows": 24,
+        "sop_id": null, "sop_version": null, "imported_at_ms": null
+    });
+    store
+        .upsert_run(&serde_json::from_value(live.clone()).unwrap())
+        .await
+        .unwrap();
     let server = start(&store).await;
     let base = server.base.clone();
+    let admin = server.tokens["admin"].clone();
     let sop_for_browser = sop.clone();
     let secret_holder = tokio::task::spawn_blocking(move || {
         let b = Browser::start()?;
@@ -263,6 +275,30 @@ async fn a_team_works_in_the_browser() {
         b.click("button[value=accept]");
         b.wait_until("the decision", || b.url().contains("/review?done="));
         assert!(b.text(".notice").contains("accepted"), "{}", b.text("main"));
+        // A live run's page shows a command the moment it is recorded.
+        b.goto(&format!("{base}/runs/live-run-0042"));
+        assert!(b.text("#live-note").contains("being recorded"));
+        let push = serde_json::json!({
+            "meta": live,
+            "events": [{"event": {"seq": 1, "at_ms": 1500, "kind": "command",
+                "command": "systemctl restart worker", "cwd": "/", "started_at_ms": 1500,
+                "duration_ms": 20, "exit_code": 0, "output": "ok", "output_bytes": 2,
+                "output_dropped_bytes": 0, "full_screen": false}, "hash": null}]
+        });
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let resp = agent
+            .post(format!("{base}/api/sync/runs"))
+            .header("Authorization", format!("Bearer {admin}"))
+            .content_type("application/json")
+            .send(push.to_string())
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        b.wait_until("the live command", || {
+            b.text("#timeline").contains("systemctl restart worker")
+        });
         Some(secret)
     })
     .await

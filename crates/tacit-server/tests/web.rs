@@ -514,7 +514,107 @@ async fn an_owner_edits_a_proposal_before_accepting_it<S: ServerStore>(store: &S
     assert_eq!(p.status, "accepted");
 }
 
+async fn a_live_run_page_follows_new_commands<S: ServerStore>(store: &S) {
+    use std::io::BufRead;
+    seed(store).await;
+    let live = tacit_core::RunMeta {
+        id: "live-run-0001".into(),
+        name: "hotfix".into(),
+        shell: "bash".into(),
+        started_at_ms: 1_000,
+        ended_at_ms: None,
+        status: tacit_core::RunStatus::Recording,
+        host: "laptop".into(),
+        user: "otto".into(),
+        start_cwd: "/".into(),
+        recorder_pid: None,
+        tacit_version: "0".into(),
+        cols: 80,
+        rows: 24,
+        sop_id: None,
+        sop_version: None,
+        imported_at_ms: None,
+    };
+    store.upsert_run(&live).await.unwrap();
+    let note = |seq: u64, text: &str| tacit_core::Event {
+        seq,
+        at_ms: 1_000 + seq as i64,
+        body: tacit_core::EventBody::Note { text: text.into() },
+    };
+    store
+        .append_events(&live.id, &[note(1, "started")])
+        .await
+        .unwrap();
+    let server = start(store).await;
+    let client = Client::new();
+    let cookie = login(&client, &server, "vera").await;
+    let (status, html) = page(&client, &server, &cookie, "/runs/live-run-0001").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("data-live=\"/runs/live-run-0001/live?after=1\""),
+        "{html}"
+    );
+    assert!(html.contains("/assets/live.js"));
+    // Follow the stream as a browser's EventSource would.
+    let url = format!("{}/runs/live-run-0001/live?after=1", server.base);
+    let agent = client.agent.clone();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        let mut resp = agent.get(&url).header("Cookie", cookie).call().unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        let body = resp.body_mut().as_reader();
+        for line in std::io::BufReader::new(body).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    store
+        .append_events(&live.id, &[note(2, "<b>restarted</b> the worker")])
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !seen.iter().any(|l: &String| l.contains("restarted")) {
+        assert!(std::time::Instant::now() < deadline, "no event: {seen:?}");
+        // Never block the runtime the server runs on.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        seen.extend(rx.try_iter());
+    }
+    let data = seen.iter().find(|l| l.contains("restarted")).unwrap();
+    assert!(data.starts_with("data:"), "{data}");
+    assert!(!data.contains("<b>"), "recorded text stays escaped: {data}");
+    assert!(seen.iter().any(|l| l == "event: events"), "{seen:?}");
+    // The run ends: the stream says so and closes.
+    store
+        .set_status(&live.id, tacit_core::RunStatus::Completed, Some(9_000))
+        .await
+        .unwrap();
+    while !seen.iter().any(|l| l == "event: end") {
+        assert!(std::time::Instant::now() < deadline, "no end: {seen:?}");
+        // Never block the runtime the server runs on.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        seen.extend(rx.try_iter());
+    }
+    tokio::task::spawn_blocking(move || reader.join().unwrap())
+        .await
+        .unwrap();
+    // Not signed in: no stream.
+    let (status, _, _) = client
+        .raw(
+            "GET",
+            format!("{}/runs/live-run-0001/live", server.base),
+            vec![],
+            None,
+        )
+        .await;
+    assert_eq!(status, 401);
+}
+
 tacit_store::both_backends!(
+    a_live_run_page_follows_new_commands,
     an_owner_edits_a_proposal_before_accepting_it,
     sign_in_and_out,
     pages_show_the_library_and_render_untrusted_text_inert,
