@@ -261,7 +261,7 @@ pub async fn authenticate<S: Accounts>(
     now_ms: i64,
 ) -> Result<std::result::Result<Caller, AuthError>> {
     let digest = token_digest(secret.trim());
-    let Some(token) = store.token_by_digest(&digest).await? else {
+    let Some((token, user)) = store.token_and_user(&digest).await? else {
         return Ok(Err(AuthError::Unknown));
     };
     // The lookup matched on the digest already; comparing again in constant
@@ -275,9 +275,6 @@ pub async fn authenticate<S: Accounts>(
     if token.expires_at_ms.is_some_and(|at| at <= now_ms) {
         return Ok(Err(AuthError::Expired));
     }
-    let Some(user) = store.user(&token.user).await? else {
-        return Ok(Err(AuthError::Unknown));
-    };
     if user.disabled {
         return Ok(Err(AuthError::Disabled));
     }
@@ -351,16 +348,13 @@ pub async fn session_caller<S: Accounts>(
     secret: &str,
     now_ms: i64,
 ) -> Result<Option<(Caller, Session)>> {
-    let Some(session) = store.session(&token_digest(secret)).await? else {
+    let Some((session, user)) = store.session_and_user(&token_digest(secret)).await? else {
         return Ok(None);
     };
     if session.expires_at_ms <= now_ms {
         store.delete_session(&session.digest).await?;
         return Ok(None);
     }
-    let Some(user) = store.user(&session.user).await? else {
-        return Ok(None);
-    };
     if user.disabled {
         return Ok(None);
     }

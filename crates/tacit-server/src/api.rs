@@ -257,13 +257,17 @@ async fn get_sop<S: ServerStore>(
     Query(q): Params,
 ) -> ApiResult {
     auth.require(Role::Viewer, "reading an SOP")?;
-    let sop = tacit_library::load_sop(&app.store, &id, number(&q, "version")?).await?;
-    match q.get("format").map(String::as_str) {
-        None | Some("json") => {
-            let doc: Value = serde_json::from_str(&sop.to_json())
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            ok(doc)
-        }
+    let version = number(&q, "version")?;
+    let format = q.get("format").map(String::as_str);
+    if matches!(format, None | Some("json"))
+        && let Some(stored) = app.store.sop_version(&id, version).await?
+    {
+        // The stored body is the document: no parse, no re-serialisation.
+        return Ok(([(header::CONTENT_TYPE, "application/json")], stored.body).into_response());
+    }
+    let sop = tacit_library::load_sop(&app.store, &id, version).await?;
+    match format {
+        None | Some("json") => ok(to_value(&sop)?),
         Some("md") => Ok((
             [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
             tacit_sop::render_markdown(&sop),

@@ -163,6 +163,57 @@ macro_rules! accounts_for {
                 Ok(())
             }
 
+            async fn token_and_user(
+                &self,
+                digest: &str,
+            ) -> Result<Option<(ApiToken, User)>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT t.*, u.name AS u_name, u.role AS u_role, u.password_hash AS u_hash, \
+                     u.created_at_ms AS u_created, u.disabled AS u_disabled \
+                     FROM api_tokens t JOIN users u ON u.name = t.username WHERE t.digest = $1",
+                )
+                .bind(digest)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(r) = row else { return Ok(None) };
+                Ok(Some((
+                    token_from(&r)?,
+                    User {
+                        name: r.try_get("u_name")?,
+                        role: r.try_get("u_role")?,
+                        password_hash: r.try_get("u_hash")?,
+                        created_at_ms: r.try_get("u_created")?,
+                        disabled: r.try_get::<i64, _>("u_disabled")? != 0,
+                    },
+                )))
+            }
+
+            async fn session_and_user(
+                &self,
+                digest: &str,
+            ) -> Result<Option<(Session, User)>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT s.digest, s.csrf, s.created_at_ms AS s_created, s.expires_at_ms, \
+                     u.name, u.role, u.password_hash, u.created_at_ms, u.disabled \
+                     FROM sessions s JOIN users u ON u.name = s.username WHERE s.digest = $1",
+                )
+                .bind(digest)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(r) = row else { return Ok(None) };
+                let user = user_from(&r)?;
+                Ok(Some((
+                    Session {
+                        digest: r.try_get("digest")?,
+                        user: user.name.clone(),
+                        csrf: r.try_get("csrf")?,
+                        created_at_ms: r.try_get("s_created")?,
+                        expires_at_ms: r.try_get("expires_at_ms")?,
+                    },
+                    user,
+                )))
+            }
+
             async fn add_session(&self, s: &Session) -> Result<(), StoreError> {
                 sqlx::query(
                     "INSERT INTO sessions (digest, username, csrf, created_at_ms, expires_at_ms) \

@@ -293,6 +293,16 @@ pub trait Accounts {
         id: &str,
         at_ms: i64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// A token and its account in one round trip (every API request asks).
+    fn token_and_user(
+        &self,
+        digest: &str,
+    ) -> impl Future<Output = Result<Option<(ApiToken, User)>, StoreError>> + Send;
+    /// A session and its account in one round trip (every page asks).
+    fn session_and_user(
+        &self,
+        digest: &str,
+    ) -> impl Future<Output = Result<Option<(Session, User)>, StoreError>> + Send;
     fn add_session(&self, session: &Session)
     -> impl Future<Output = Result<(), StoreError>> + Send;
     fn session(
