@@ -33,6 +33,8 @@ pub struct App<S> {
     pub store: S,
     /// What the server redacts again in everything it receives.
     pub redactor: tacit_redact::Redactor,
+    /// Rendered SOP versions (immutable, so safe to keep).
+    pub pages: web::PageCache,
 }
 
 /// The largest request body accepted (a pushed run with its events fits
@@ -50,7 +52,11 @@ pub fn router<S: ServerStore>(store: S) -> Router {
 /// The whole server, redacting what it receives with `redactor` (the
 /// built-in rules and the configuration's own).
 pub fn router_with<S: ServerStore>(store: S, redactor: tacit_redact::Redactor) -> Router {
-    let app = Arc::new(App { store, redactor });
+    let app = Arc::new(App {
+        store,
+        redactor,
+        pages: web::PageCache::default(),
+    });
     api::routes::<S>()
         .merge(web::routes::<S>())
         .fallback(api::not_found)

@@ -495,16 +495,11 @@ struct VersionRow {
 #[template(path = "sop.html")]
 struct SopPage {
     user: Option<Viewer>,
-    sop: Sop,
+    shown: Arc<RenderedSop>,
     latest: bool,
     owner: String,
     trust: u8,
     trust_class: &'static str,
-    /// (title, safe HTML).
-    sections: Vec<(String, String)>,
-    steps: Vec<StepView>,
-    /// Safe SVG (every label escaped).
-    flowchart: String,
     versions: Vec<VersionRow>,
 }
 
@@ -572,38 +567,35 @@ async fn sop_page<S: ServerStore>(
         })?),
         None => None,
     };
-    let sop = tacit_library::load_sop(&app.store, &id, version).await?;
-    let history = keeping::history(&app.store, &sop.id).await?;
+    // One read of the history serves the version shown and the list.
+    let history = keeping::history(&app.store, &id).await?;
+    let entry = match version {
+        Some(v) => history
+            .iter()
+            .find(|h| h.version.version == v)
+            .ok_or_else(|| PageError(StatusCode::NOT_FOUND, format!("{id} has no version {v}")))?,
+        None => history.last().expect("history is never empty"),
+    };
     let latest = history
         .last()
-        .is_some_and(|h| h.version.version == sop.version);
+        .is_some_and(|h| h.version.version == entry.version.version);
+    let shown = app.pages.get_or_render(&entry.version)?;
     let health = status::sop_health(
         &app.store,
-        &sop.id,
+        &shown.sop.id,
         tacit_core::now_ms(),
         tacit_review::health::Thresholds::default(),
     )
     .await?;
     let trust = health.as_ref().map_or(0, |h| h.trust);
-    let sections = std::iter::once((String::new(), markdown_html(&sop.procedure_intro)))
-        .filter(|(_, h)| !h.trim().is_empty())
-        .chain(
-            sop.sections
-                .iter()
-                .map(|s| (s.title.clone(), markdown_html(&s.markdown))),
-        )
-        .collect();
     let page = SopPage {
         user: Some(viewer),
         owner: health
             .and_then(|h| h.owner)
-            .or_else(|| sop.owner.clone())
+            .or_else(|| shown.sop.owner.clone())
             .unwrap_or_else(|| "— none —".into()),
         trust,
         trust_class: trust_class(trust),
-        sections,
-        steps: sop.steps.iter().map(step_view).collect(),
-        flowchart: tacit_sop::svg::render_svg(&sop),
         versions: history
             .iter()
             .rev()
@@ -616,9 +608,67 @@ async fn sop_page<S: ServerStore>(
             })
             .collect(),
         latest,
-        sop,
+        shown,
     };
     Ok(render(&page))
+}
+
+/// What an SOP version's page shows that never changes: versions are
+/// immutable, so its rendering (Markdown cleaned by ammonia, the SVG) is
+/// kept, keyed by the version's identity. Anything that changes (health,
+/// history, who is looking) is read on every request, so a cache on one
+/// instance never shows another instance stale data.
+#[derive(Default)]
+pub struct PageCache {
+    entries: std::sync::Mutex<std::collections::HashMap<(String, u32, i64), Arc<RenderedSop>>>,
+}
+
+/// Pages kept; past that the cache starts over (a few MB at most).
+const PAGE_CACHE_SIZE: usize = 512;
+
+pub struct RenderedSop {
+    sop: Sop,
+    /// (title, safe HTML).
+    sections: Vec<(String, String)>,
+    steps: Vec<StepView>,
+    /// Safe SVG (every label escaped).
+    flowchart: String,
+}
+
+impl PageCache {
+    fn get_or_render(&self, v: &tacit_store::SopVersion) -> Result<Arc<RenderedSop>, PageError> {
+        let key = (v.sop_id.clone(), v.version, v.created_at_ms);
+        if let Some(hit) = self.entries.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(hit);
+        }
+        let sop = Sop::from_json(&v.body).map_err(|e| {
+            PageError(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("stored SOP {} v{} is unreadable: {e}", v.sop_id, v.version),
+            )
+        })?;
+        let sections = std::iter::once((String::new(), markdown_html(&sop.procedure_intro)))
+            .filter(|(_, h)| !h.trim().is_empty())
+            .chain(
+                sop.sections
+                    .iter()
+                    .map(|s| (s.title.clone(), markdown_html(&s.markdown))),
+            )
+            .collect();
+        let rendered = Arc::new(RenderedSop {
+            sections,
+            steps: sop.steps.iter().map(step_view).collect(),
+            flowchart: tacit_sop::svg::render_svg(&sop),
+            sop,
+        });
+        if let Ok(mut m) = self.entries.lock() {
+            if m.len() >= PAGE_CACHE_SIZE {
+                m.clear();
+            }
+            m.insert(key, rendered.clone());
+        }
+        Ok(rendered)
+    }
 }
 
 #[derive(Template)]
