@@ -618,24 +618,31 @@ impl Store for PgStore {
     }
 
     async fn health_rows(&self, only: Option<&str>) -> Result<Vec<crate::HealthRow>, StoreError> {
-        let rows = sqlx::query(
+        // A filter the planner can use the primary keys for (see SQLite's).
+        let here = if only.is_some() {
+            "sop_id = $1"
+        } else {
+            "TRUE"
+        };
+        let sql = format!(
             "WITH latest AS (
                 SELECT DISTINCT ON (sop_id) sop_id, title, version, owner, review_every_days, created_at_ms
-                FROM sop_versions WHERE ($1::TEXT IS NULL OR sop_id = $1) ORDER BY sop_id, version DESC),
-            rv AS (SELECT sop_id, MAX(at_ms) AS at FROM reviews
-                   WHERE ($1::TEXT IS NULL OR sop_id = $1) GROUP BY sop_id),
+                FROM sop_versions WHERE {here} ORDER BY sop_id, version DESC),
+            rv AS (SELECT sop_id, MAX(at_ms) AS at FROM reviews WHERE {here} GROUP BY sop_id),
             pp AS (SELECT sop_id, string_agg(created_at_ms::TEXT, ',') AS pending
-                   FROM proposals WHERE status = 'pending' AND ($1::TEXT IS NULL OR sop_id = $1) GROUP BY sop_id)
+                   FROM proposals WHERE status = 'pending' AND {here} GROUP BY sop_id)
             SELECT latest.sop_id, latest.title, latest.version, latest.owner,
                    latest.review_every_days, latest.created_at_ms, rv.at, pp.pending, h.runs, h.people
             FROM latest
             LEFT JOIN rv ON rv.sop_id = latest.sop_id
             LEFT JOIN pp ON pp.sop_id = latest.sop_id
-            LEFT JOIN health_summary h ON h.name = latest.sop_id",
-        )
-        .bind(only)
-        .fetch_all(&self.pool)
-        .await?;
+            LEFT JOIN health_summary h ON h.name = latest.sop_id"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if let Some(id) = only {
+            query = query.bind(text(id));
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 Ok(crate::health_row((

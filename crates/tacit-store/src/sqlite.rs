@@ -347,28 +347,38 @@ impl Store for SqliteStore {
         // The whole library comes back as one JSON document in one row:
         // fetching ten thousand rows one by one costs far more than the
         // query. Run lists are kept current in `health_summary`.
-        const SQL: &str = "
+        // A filter the planner can use the primary keys for: `x IS NULL OR
+        // sop_id = x` would scan every SOP for a page about one.
+        let only_here = |col: &str| match only {
+            Some(_) => format!("{col} = ?1"),
+            None => "1 = 1".to_string(),
+        };
+        let sql = format!(
+            "
             WITH latest AS (
                 SELECT s.sop_id, s.title, s.version, s.owner, s.review_every_days, s.created_at_ms
                 FROM sop_versions s
                 JOIN (SELECT sop_id, MAX(version) AS v FROM sop_versions
-                      WHERE (?1 IS NULL OR sop_id = ?1) GROUP BY sop_id) l
+                      WHERE {} GROUP BY sop_id) l
                   ON s.sop_id = l.sop_id AND s.version = l.v),
-            rv AS (SELECT sop_id, MAX(at_ms) AS at FROM reviews
-                   WHERE (?1 IS NULL OR sop_id = ?1) GROUP BY sop_id),
+            rv AS (SELECT sop_id, MAX(at_ms) AS at FROM reviews WHERE {} GROUP BY sop_id),
             pp AS (SELECT sop_id, group_concat(created_at_ms) AS pending
-                   FROM proposals WHERE status = 'pending' AND (?1 IS NULL OR sop_id = ?1) GROUP BY sop_id)
+                   FROM proposals WHERE status = 'pending' AND {} GROUP BY sop_id)
             SELECT json_group_array(json_array(latest.sop_id, latest.title, latest.version, latest.owner,
                    latest.review_every_days, latest.created_at_ms, rv.at, pp.pending, h.runs, h.people)) AS doc
             FROM latest
             LEFT JOIN rv ON rv.sop_id = latest.sop_id
             LEFT JOIN pp ON pp.sop_id = latest.sop_id
-            LEFT JOIN health_summary h ON h.name = latest.sop_id";
-        let doc: String = sqlx::query(SQL)
-            .bind(only)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("doc")?;
+            LEFT JOIN health_summary h ON h.name = latest.sop_id",
+            only_here("sop_id"),
+            only_here("sop_id"),
+            only_here("sop_id")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if let Some(id) = only {
+            query = query.bind(id);
+        }
+        let doc: String = query.fetch_one(&self.pool).await?.try_get("doc")?;
         let rows: Vec<crate::RawHealth> = serde_json::from_str(&doc)
             .map_err(|e| StoreError::Corrupt(format!("health summary: {e}")))?;
         Ok(rows.into_iter().map(crate::health_row).collect())
