@@ -18,10 +18,14 @@ pub async fn facts<S: Store>(store: &S) -> Result<Vec<SopFacts>> {
 }
 
 async fn facts_of<S: Store>(store: &S, only: Option<&str>) -> Result<Vec<SopFacts>> {
-    let teams = store.teams().await?;
-    Ok(store
-        .health_rows(only)
-        .await?
+    let rows = store.health_rows(only).await?;
+    // Teams only matter when something is owned.
+    let teams = if rows.iter().any(|r| r.owner.is_some()) {
+        store.teams().await?
+    } else {
+        Vec::new()
+    };
+    Ok(rows
         .into_iter()
         .map(|h| {
             let owner = h.owner.map(|o| match teams.iter().find(|(n, _)| *n == o) {
