@@ -13,6 +13,7 @@ mod accounts;
 pub mod chain;
 pub mod journal;
 mod postgres;
+mod rows;
 mod sqlite;
 #[doc(hidden)]
 pub mod testing;

@@ -16,6 +16,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{ConnectOptions, Connection, Row};
 use tacit_core::{Event, EventBody, RunMeta, RunStatus};
 
+crate::rows::decoders!(PgRow);
+
 use crate::{
     JournalBookkeeping, NewSopVersion, Proposal, RunSummary, SopVersion, Store, StoreError,
 };
@@ -94,55 +96,6 @@ impl PgStore {
     }
 }
 
-fn meta_from_row(row: &PgRow) -> Result<RunMeta, StoreError> {
-    let status: String = row.try_get("status")?;
-    Ok(RunMeta {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        shell: row.try_get("shell")?,
-        started_at_ms: row.try_get("started_at_ms")?,
-        ended_at_ms: row.try_get("ended_at_ms")?,
-        status: RunStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown run status {status}")))?,
-        host: row.try_get("host")?,
-        user: row.try_get("username")?,
-        start_cwd: row.try_get("start_cwd")?,
-        recorder_pid: row
-            .try_get::<Option<i64>, _>("recorder_pid")?
-            .map(|p| p as u32),
-        tacit_version: row.try_get("tacit_version")?,
-        cols: row.try_get::<i64, _>("cols")? as u16,
-        rows: row.try_get::<i64, _>("rows")? as u16,
-        sop_id: row.try_get("sop_id")?,
-        sop_version: row
-            .try_get::<Option<i64>, _>("sop_version")?
-            .map(|v| v as u32),
-        imported_at_ms: row.try_get("imported_at_ms")?,
-    })
-}
-
-fn event_from_row(row: &PgRow) -> Result<Event, StoreError> {
-    let body: String = row.try_get("body")?;
-    Ok(Event {
-        seq: row.try_get::<i64, _>("seq")? as u64,
-        at_ms: row.try_get("at_ms")?,
-        body: serde_json::from_str(&body)
-            .map_err(|e| StoreError::Corrupt(format!("event body: {e}")))?,
-    })
-}
-
-fn sop_from_row(row: &PgRow) -> Result<SopVersion, StoreError> {
-    Ok(SopVersion {
-        sop_id: row.try_get("sop_id")?,
-        version: row.try_get::<i64, _>("version")? as u32,
-        title: row.try_get("title")?,
-        created_at_ms: row.try_get("created_at_ms")?,
-        author: row.try_get("author")?,
-        summary: row.try_get("summary")?,
-        body: row.try_get("body")?,
-    })
-}
-
 /// PostgreSQL refuses NUL in text; SQLite keeps it. Recorded output is
 /// untrusted bytes, so NUL is stored as U+FFFD (what invalid bytes become
 /// anyway) rather than failing the whole run.
@@ -153,9 +106,6 @@ fn text(s: &str) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Borrowed(s)
     }
 }
-
-const RUN_COLUMNS: &str = "id, name, shell, started_at_ms, ended_at_ms, status, host, username, \
-     start_cwd, recorder_pid, tacit_version, cols, rows, sop_id, sop_version, imported_at_ms";
 
 impl Store for PgStore {
     async fn upsert_run(&self, m: &RunMeta) -> Result<(), StoreError> {
@@ -495,22 +445,7 @@ impl Store for PgStore {
                 .bind(text(sop_id))
                 .fetch_all(&self.pool)
                 .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Proposal {
-                    id: r.try_get("id")?,
-                    sop_id: r.try_get("sop_id")?,
-                    sop_version: r.try_get::<i64, _>("sop_version")? as u32,
-                    run_id: r.try_get("run_id")?,
-                    kind: r.try_get("kind")?,
-                    summary: r.try_get("summary")?,
-                    body: r.try_get("body")?,
-                    status: r.try_get("status")?,
-                    created_at_ms: r.try_get("created_at_ms")?,
-                    resolution: r.try_get("resolution")?,
-                })
-            })
-            .collect()
+        rows.iter().map(proposal_from_row).collect()
     }
 
     async fn resolve_proposal(

@@ -8,6 +8,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{Row, sqlite::SqliteRow};
 use tacit_core::{Event, EventBody, RunMeta, RunStatus};
 
+crate::rows::decoders!(SqliteRow);
+
 use crate::{
     HealthRow, JournalBookkeeping, NewSopVersion, Proposal, RunSummary, SopVersion, Store,
     StoreError,
@@ -59,36 +61,6 @@ impl SqliteStore {
         self.pool.close().await;
     }
 }
-
-fn meta_from_row(row: &SqliteRow) -> Result<RunMeta, StoreError> {
-    let status: String = row.try_get("status")?;
-    Ok(RunMeta {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        shell: row.try_get("shell")?,
-        started_at_ms: row.try_get("started_at_ms")?,
-        ended_at_ms: row.try_get("ended_at_ms")?,
-        status: RunStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown run status {status}")))?,
-        host: row.try_get("host")?,
-        user: row.try_get("username")?,
-        start_cwd: row.try_get("start_cwd")?,
-        recorder_pid: row
-            .try_get::<Option<i64>, _>("recorder_pid")?
-            .map(|p| p as u32),
-        tacit_version: row.try_get("tacit_version")?,
-        cols: row.try_get::<i64, _>("cols")? as u16,
-        rows: row.try_get::<i64, _>("rows")? as u16,
-        sop_id: row.try_get("sop_id")?,
-        sop_version: row
-            .try_get::<Option<i64>, _>("sop_version")?
-            .map(|v| v as u32),
-        imported_at_ms: row.try_get("imported_at_ms")?,
-    })
-}
-
-const RUN_COLUMNS: &str = "id, name, shell, started_at_ms, ended_at_ms, status, host, username, \
-     start_cwd, recorder_pid, tacit_version, cols, rows, sop_id, sop_version, imported_at_ms";
 
 impl Store for SqliteStore {
     async fn upsert_run(&self, m: &RunMeta) -> Result<(), StoreError> {
@@ -469,22 +441,7 @@ impl Store for SqliteStore {
                 .bind(sop_id)
                 .fetch_all(&self.pool)
                 .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Proposal {
-                    id: r.try_get("id")?,
-                    sop_id: r.try_get("sop_id")?,
-                    sop_version: r.try_get::<i64, _>("sop_version")? as u32,
-                    run_id: r.try_get("run_id")?,
-                    kind: r.try_get("kind")?,
-                    summary: r.try_get("summary")?,
-                    body: r.try_get("body")?,
-                    status: r.try_get("status")?,
-                    created_at_ms: r.try_get("created_at_ms")?,
-                    resolution: r.try_get("resolution")?,
-                })
-            })
-            .collect()
+        rows.iter().map(proposal_from_row).collect()
     }
 
     async fn resolve_proposal(
@@ -630,28 +587,6 @@ impl Store for SqliteStore {
             .await?;
         rows.iter().map(event_from_row).collect()
     }
-}
-
-fn event_from_row(row: &SqliteRow) -> Result<Event, StoreError> {
-    let body: String = row.try_get("body")?;
-    Ok(Event {
-        seq: row.try_get::<i64, _>("seq")? as u64,
-        at_ms: row.try_get("at_ms")?,
-        body: serde_json::from_str(&body)
-            .map_err(|e| StoreError::Corrupt(format!("event body: {e}")))?,
-    })
-}
-
-fn sop_from_row(row: &SqliteRow) -> Result<SopVersion, StoreError> {
-    Ok(SopVersion {
-        sop_id: row.try_get("sop_id")?,
-        version: row.try_get::<i64, _>("version")? as u32,
-        title: row.try_get("title")?,
-        created_at_ms: row.try_get("created_at_ms")?,
-        author: row.try_get("author")?,
-        summary: row.try_get("summary")?,
-        body: row.try_get("body")?,
-    })
 }
 
 impl JournalBookkeeping for SqliteStore {
