@@ -41,6 +41,8 @@ The loop: record → draft → run → review.
                               the decision rules, and asks when the SOP is silent
   tacit review deploy-web     the owner accepts what runs proposed: a new version
   tacit status --check        library health for cron or CI (trust, overdue, unowned)
+  tacit serve                 the team server: JSON API and web UI (--database-url postgres://…)
+  tacit login URL; tacit sync share runs, SOPs and proposals with the team server
   tacit demo                  record the bundled deploy scenario and draft its SOP
 
 Inside a recording: tacit note | step | why | check | prereq | escalate | status
@@ -222,8 +224,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Serve the library to the team over HTTP (a JSON API; see
-    /// /api/openapi.json), on the local library or PostgreSQL.
+    /// Serve the library to the team over HTTP: a web UI and a JSON API
+    /// (/api/openapi.json), on the local library or PostgreSQL.
     Serve(serve_cmd::ServeArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
