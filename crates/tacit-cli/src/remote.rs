@@ -124,10 +124,12 @@ pub fn sync(paths: &Paths, json: bool) -> Result<ExitCode> {
         .worker_threads(2)
         .enable_all()
         .build()?;
+    let config = crate::record::load_config(paths)?;
+    let redactor = crate::record::redactor(&config)?;
     let report = rt.block_on(async {
         let store = crate::runs::open_synced(paths).await?;
         let remote = Http::new(&login.url, &login.token);
-        let report = tacit_library::sync::sync(&store, &remote).await;
+        let report = tacit_library::sync::sync(&store, &remote, &redactor).await;
         store.close().await;
         anyhow::Ok(report?)
     })?;

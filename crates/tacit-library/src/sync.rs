@@ -310,8 +310,16 @@ async fn local_sizes<S: Store>(store: &S) -> Result<BTreeMap<String, (u64, RunSt
 /// server's body limit; the rest follows in the next push of the same run.
 const EVENTS_PER_PUSH: usize = 2_000;
 
-/// Brings `local` and `remote` up to date with each other.
-pub async fn sync<S: Store, R: Remote>(local: &S, remote: &R) -> Result<SyncReport> {
+/// Brings `local` and `remote` up to date with each other. `redactor` is
+/// the local rule set: a local version is compared with the server's as
+/// the server stores it, redacted, so a version the server had to redact
+/// (an imported runbook is not redacted on import) still counts as the
+/// same version and does not look diverged forever.
+pub async fn sync<S: Store, R: Remote>(
+    local: &S,
+    remote: &R,
+    redactor: &Redactor,
+) -> Result<SyncReport> {
     let mut report = SyncReport::default();
 
     // Runs: push what the server lacks, pull what we lack.
@@ -365,7 +373,9 @@ pub async fn sync<S: Store, R: Remote>(local: &S, remote: &R) -> Result<SyncRepo
         server.entry(id).or_default().push((v, f));
     }
     let mut mine: BTreeMap<String, Vec<(u32, String)>> = BTreeMap::new();
-    for (id, v, f) in version_list(local).await? {
+    for (id, v, _) in version_list(local).await? {
+        let body = version_upload(local, &id, v).await?.body;
+        let f = fingerprint(&redactor.redact(&body));
         mine.entry(id).or_default().push((v, f));
     }
     let ids: BTreeSet<&String> = server.keys().chain(mine.keys()).collect();

@@ -128,7 +128,9 @@ async fn both_ways_repeatable_and_never_overwriting<S: Store + Sync>(server: &S)
         .await
         .unwrap();
 
-    let report = sync(&local, &remote).await.unwrap();
+    let report = sync(&local, &remote, &tacit_redact::Redactor::builtin())
+        .await
+        .unwrap();
     assert_eq!(
         (
             report.runs_pushed,
@@ -157,7 +159,9 @@ async fn both_ways_repeatable_and_never_overwriting<S: Store + Sync>(server: &S)
 
     // Again: nothing moves, nothing doubles.
     let before = counts(server).await;
-    let again = sync(&local, &remote).await.unwrap();
+    let again = sync(&local, &remote, &tacit_redact::Redactor::builtin())
+        .await
+        .unwrap();
     assert_eq!(again, Default::default(), "{again:?}");
     assert_eq!(counts(server).await, before);
 
@@ -176,7 +180,9 @@ async fn both_ways_repeatable_and_never_overwriting<S: Store + Sync>(server: &S)
     keeping::set_owner(server, "rotate-api-key", "ann", Some(30), "ann")
         .await
         .unwrap();
-    let pulled = sync(&local, &remote).await.unwrap();
+    let pulled = sync(&local, &remote, &tacit_redact::Redactor::builtin())
+        .await
+        .unwrap();
     assert_eq!(
         (pulled.runs_pulled, pulled.versions_pulled),
         (1, 1),
@@ -201,7 +207,9 @@ async fn both_ways_repeatable_and_never_overwriting<S: Store + Sync>(server: &S)
     keeping::set_owner(server, "rotate-api-key", "ann", Some(7), "ann")
         .await
         .unwrap();
-    let diverged = sync(&local, &remote).await.unwrap();
+    let diverged = sync(&local, &remote, &tacit_redact::Redactor::builtin())
+        .await
+        .unwrap();
     assert_eq!(
         diverged.proposed,
         [("rotate-api-key".to_string(), 4)],
@@ -215,7 +223,9 @@ async fn both_ways_repeatable_and_never_overwriting<S: Store + Sync>(server: &S)
     let proposals = server.proposals("rotate-api-key").await.unwrap();
     assert_eq!(proposals.len(), 1);
     assert_eq!(proposals[0].kind, "redraft");
-    sync(&local, &remote).await.unwrap();
+    sync(&local, &remote, &tacit_redact::Redactor::builtin())
+        .await
+        .unwrap();
     assert_eq!(server.proposals("rotate-api-key").await.unwrap().len(), 1);
     // The owner can review it like any redraft.
     let review = tacit_library::review::Review::start(server, "rotate-api-key")
@@ -250,7 +260,9 @@ async fn a_half_sent_run_is_completed_by_the_next_sync<S: Store + Sync>(server: 
     )
     .await
     .unwrap();
-    let report = sync(&local, &remote).await.unwrap();
+    let report = sync(&local, &remote, &tacit_redact::Redactor::builtin())
+        .await
+        .unwrap();
     assert_eq!(report.runs_pushed, 1);
     let stored = server.events_with_hashes("long-run").await.unwrap();
     assert_eq!(stored.len(), 5_000);
@@ -276,7 +288,9 @@ async fn versions_of_an_owned_sop_from_others_become_proposals<S: Store + Sync>(
         redactor: tacit_redact::Redactor::builtin(),
         may_append: false,
     };
-    let report = sync(&local, &remote).await.unwrap();
+    let report = sync(&local, &remote, &tacit_redact::Redactor::builtin())
+        .await
+        .unwrap();
     assert_eq!(report.versions_pushed, 0);
     assert_eq!(report.proposed, [("rotate-api-key".to_string(), 1)]);
     assert!(
@@ -288,7 +302,51 @@ async fn versions_of_an_owned_sop_from_others_become_proposals<S: Store + Sync>(
     );
 }
 
+async fn a_version_the_server_redacts_is_still_the_same_version<S: Store + Sync>(server: &S) {
+    // An imported runbook is stored as written; the server redacts what it
+    // receives. The two must still count as one version afterwards.
+    let local = SqliteStore::in_memory().await.unwrap();
+    let remote = StoreRemote {
+        store: server,
+        redactor: tacit_redact::Redactor::builtin(),
+        may_append: true,
+    };
+    let md = RUNBOOK.replace(
+        "./keys create",
+        "./keys create --api-token prod-eu-restore-20240603",
+    );
+    let sop = tacit_sop::import_markdown(&md, "rotate-api-key")
+        .unwrap()
+        .sop;
+    save_version(
+        &local,
+        sop,
+        keeping::revision("ann", "imported".into(), vec![]),
+        None,
+    )
+    .await
+    .unwrap();
+    let first = sync(&local, &remote, &tacit_redact::Redactor::builtin())
+        .await
+        .unwrap();
+    assert_eq!(first.versions_pushed, 1);
+    let stored = server
+        .sop_version("rotate-api-key", None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !stored.body.contains("prod-eu-restore-20240603"),
+        "the server redacted it"
+    );
+    let again = sync(&local, &remote, &tacit_redact::Redactor::builtin())
+        .await
+        .unwrap();
+    assert_eq!(again, Default::default(), "{again:?}");
+}
+
 tacit_store::both_backends!(
+    a_version_the_server_redacts_is_still_the_same_version,
     both_ways_repeatable_and_never_overwriting,
     a_half_sent_run_is_completed_by_the_next_sync,
     versions_of_an_owned_sop_from_others_become_proposals,
