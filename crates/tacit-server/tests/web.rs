@@ -21,23 +21,29 @@ fn shown_as_text(html: &str, text: &str) -> bool {
     decoded.contains(text) && !html.contains(text)
 }
 
+/// Posts the login form: (status, response headers, body).
+async fn post_login(
+    client: &Client,
+    server: &Server,
+    form: Vec<u8>,
+) -> (u16, std::collections::BTreeMap<String, String>, String) {
+    client
+        .raw(
+            "POST",
+            format!("{}/login", server.base),
+            vec![],
+            Some(("application/x-www-form-urlencoded".into(), form)),
+        )
+        .await
+}
+
 /// Logs `name` in through the form; returns the session cookie.
 async fn login(client: &Client, server: &Server, name: &str) -> String {
     let form = format!(
         "name={name}&password={}&next=/review",
         PASSWORD.replace(' ', "+")
     );
-    let (status, headers, body) = client
-        .raw(
-            "POST",
-            format!("{}/login", server.base),
-            vec![],
-            Some((
-                "application/x-www-form-urlencoded".into(),
-                form.into_bytes(),
-            )),
-        )
-        .await;
+    let (status, headers, body) = post_login(client, server, form.into_bytes()).await;
     assert_eq!(status, 303, "{body}");
     assert_eq!(headers["location"], "/review");
     let cookie = &headers["set-cookie"];
@@ -109,48 +115,33 @@ async fn sign_in_and_out<S: ServerStore>(store: &S) {
     assert_eq!(status, 303);
     assert_eq!(headers["location"], "/login?next=/sops/restart-worker");
     // A wrong password says so, without saying which part was wrong.
-    let (status, _, body) = client
-        .raw(
-            "POST",
-            format!("{}/login", server.base),
-            vec![],
-            Some((
-                "application/x-www-form-urlencoded".into(),
-                b"name=olga&password=wrong+password+here".to_vec(),
-            )),
-        )
-        .await;
+    let (status, _, body) = post_login(
+        &client,
+        &server,
+        b"name=olga&password=wrong+password+here".to_vec(),
+    )
+    .await;
     assert_eq!(status, 401);
     assert!(body.contains("wrong name or password"), "{body}");
-    let (status, _, body2) = client
-        .raw(
-            "POST",
-            format!("{}/login", server.base),
-            vec![],
-            Some((
-                "application/x-www-form-urlencoded".into(),
-                b"name=nobody&password=wrong+password+here".to_vec(),
-            )),
-        )
-        .await;
+    let (status, _, body2) = post_login(
+        &client,
+        &server,
+        b"name=nobody&password=wrong+password+here".to_vec(),
+    )
+    .await;
     assert_eq!(status, 401);
     assert!(body2.contains("wrong name or password"));
     // Only a path on this site is a place to return to.
-    let (_, headers, _) = client
-        .raw(
-            "POST",
-            format!("{}/login", server.base),
-            vec![],
-            Some((
-                "application/x-www-form-urlencoded".into(),
-                format!(
-                    "name=olga&password={}&next=//evil.example/x",
-                    PASSWORD.replace(' ', "+")
-                )
-                .into_bytes(),
-            )),
+    let (_, headers, _) = post_login(
+        &client,
+        &server,
+        format!(
+            "name=olga&password={}&next=//evil.example/x",
+            PASSWORD.replace(' ', "+")
         )
-        .await;
+        .into_bytes(),
+    )
+    .await;
     assert_eq!(headers["location"], "/");
     let cookie = login(&client, &server, "olga").await;
     let (status, body) = page(&client, &server, &cookie, "/").await;

@@ -1,6 +1,7 @@
-//! Turning rows into runs, events, SOP versions and proposals. The tables
-//! and column names are the same on both backends, so the decoders are
-//! written once and expanded for each row type.
+//! What the two backends share: the tables and column names are the same,
+//! so the row decoders, and the queries whose text is the same on both
+//! (`$n` parameters, which SQLite reads by position too), are written once
+//! and expanded for each backend.
 
 /// Defines the decoders (and the run columns) for `$row`, in the module
 /// that invokes it.
@@ -58,6 +59,20 @@ macro_rules! decoders {
             })
         }
 
+        /// Every run with its event count and status.
+        const RUN_SIZES: &str = "SELECT r.id, r.status, COUNT(e.seq) AS n FROM runs r \
+             LEFT JOIN events e ON e.run_id = r.id GROUP BY r.id, r.status ORDER BY r.id";
+
+        fn run_size_from_row(r: &$row) -> Result<(String, u64, RunStatus), StoreError> {
+            let status: String = r.try_get("status")?;
+            Ok((
+                r.try_get("id")?,
+                r.try_get::<i64, _>("n")? as u64,
+                RunStatus::parse(&status)
+                    .ok_or_else(|| StoreError::Corrupt(format!("unknown run status {status}")))?,
+            ))
+        }
+
         fn proposal_from_row(r: &$row) -> Result<crate::Proposal, crate::StoreError> {
             Ok(crate::Proposal {
                 id: r.try_get("id")?,
@@ -76,3 +91,43 @@ macro_rules! decoders {
 }
 
 pub(crate) use decoders;
+
+/// [`crate::JournalBookkeeping`] for `$store`: the same SQL on both.
+macro_rules! journal_bookkeeping {
+    ($store:ty) => {
+        impl crate::JournalBookkeeping for $store {
+            async fn journal_bytes(&self, run_id: &str) -> Result<Option<u64>, StoreError> {
+                let row = sqlx::query("SELECT journal_bytes FROM runs WHERE id = $1")
+                    .bind(run_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(match row {
+                    Some(r) => Some(r.try_get::<i64, _>("journal_bytes")? as u64),
+                    None => None,
+                })
+            }
+
+            async fn set_journal_bytes(&self, run_id: &str, bytes: u64) -> Result<(), StoreError> {
+                sqlx::query("UPDATE runs SET journal_bytes = $1 WHERE id = $2")
+                    .bind(bytes as i64)
+                    .bind(run_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn status_of(&self, run_id: &str) -> Result<Option<RunStatus>, StoreError> {
+                let row = sqlx::query("SELECT status FROM runs WHERE id = $1")
+                    .bind(run_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(match row {
+                    Some(r) => RunStatus::parse(&r.try_get::<String, _>("status")?),
+                    None => None,
+                })
+            }
+        }
+    };
+}
+
+pub(crate) use journal_bookkeeping;

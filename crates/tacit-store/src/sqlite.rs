@@ -10,10 +10,7 @@ use tacit_core::{Event, EventBody, RunMeta, RunStatus};
 
 crate::rows::decoders!(SqliteRow);
 
-use crate::{
-    HealthRow, JournalBookkeeping, NewSopVersion, Proposal, RunSummary, SopVersion, Store,
-    StoreError,
-};
+use crate::{HealthRow, NewSopVersion, Proposal, RunSummary, SopVersion, Store, StoreError};
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -547,24 +544,8 @@ impl Store for SqliteStore {
     }
 
     async fn run_sizes(&self) -> Result<Vec<(String, u64, RunStatus)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT r.id, r.status, COUNT(e.seq) AS n FROM runs r \
-             LEFT JOIN events e ON e.run_id = r.id GROUP BY r.id, r.status ORDER BY r.id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let status: String = r.try_get("status")?;
-                Ok((
-                    r.try_get("id")?,
-                    r.try_get::<i64, _>("n")? as u64,
-                    RunStatus::parse(&status).ok_or_else(|| {
-                        StoreError::Corrupt(format!("unknown run status {status}"))
-                    })?,
-                ))
-            })
-            .collect()
+        let rows = sqlx::query(RUN_SIZES).fetch_all(&self.pool).await?;
+        rows.iter().map(run_size_from_row).collect()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -589,35 +570,4 @@ impl Store for SqliteStore {
     }
 }
 
-impl JournalBookkeeping for SqliteStore {
-    async fn journal_bytes(&self, run_id: &str) -> Result<Option<u64>, StoreError> {
-        let row = sqlx::query("SELECT journal_bytes FROM runs WHERE id = ?")
-            .bind(run_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(match row {
-            Some(r) => Some(r.try_get::<i64, _>("journal_bytes")? as u64),
-            None => None,
-        })
-    }
-
-    async fn set_journal_bytes(&self, run_id: &str, bytes: u64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE runs SET journal_bytes = ? WHERE id = ?")
-            .bind(bytes as i64)
-            .bind(run_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    async fn status_of(&self, run_id: &str) -> Result<Option<RunStatus>, StoreError> {
-        let row = sqlx::query("SELECT status FROM runs WHERE id = ?")
-            .bind(run_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(match row {
-            Some(r) => RunStatus::parse(&r.try_get::<String, _>("status")?),
-            None => None,
-        })
-    }
-}
+crate::rows::journal_bookkeeping!(SqliteStore);
