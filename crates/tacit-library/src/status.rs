@@ -71,6 +71,64 @@ pub async fn library_health<S: Store>(
     Ok(list)
 }
 
+/// Which SOPs a listing of the library shows (the API's and the web page's).
+#[derive(Debug, Clone, Default)]
+pub struct LibraryFilter<'a> {
+    /// Search words, all required; the listing is then in search order.
+    pub words: Option<&'a str>,
+    /// A person or team (a team owner is shown with its members).
+    pub owner: Option<&'a str>,
+    pub overdue: Option<bool>,
+    pub trust_below: Option<u32>,
+}
+
+/// An SOP in a listing, with where the search words matched.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub health: Health,
+    pub snippet: Option<String>,
+}
+
+/// The library's SOPs with their health, filtered: worst first, or best
+/// match first when there are search words.
+pub async fn library<S: Store>(
+    store: &S,
+    filter: &LibraryFilter<'_>,
+    now_ms: i64,
+    thresholds: Thresholds,
+) -> Result<Vec<Listed>> {
+    let mut list = library_health(store, now_ms, thresholds).await?;
+    let mut snippets = std::collections::BTreeMap::new();
+    if let Some(words) = filter.words.filter(|w| !w.trim().is_empty()) {
+        let hits = store.search(words).await?;
+        let order: Vec<String> = hits.iter().map(|h| h.0.clone()).collect();
+        snippets = hits.into_iter().map(|(id, _, snip)| (id, snip)).collect();
+        list.retain(|h| snippets.contains_key(&h.id));
+        list.sort_by_key(|h| order.iter().position(|id| *id == h.id));
+    }
+    if let Some(owner) = filter.owner {
+        let team = format!("{owner} (team:");
+        list.retain(|h| {
+            h.owner
+                .as_deref()
+                .is_some_and(|o| o == owner || o.starts_with(&team))
+        });
+    }
+    if let Some(overdue) = filter.overdue {
+        list.retain(|h| h.review_overdue == overdue);
+    }
+    if let Some(max) = filter.trust_below {
+        list.retain(|h| u32::from(h.trust) < max);
+    }
+    Ok(list
+        .into_iter()
+        .map(|health| Listed {
+            snippet: snippets.remove(&health.id),
+            health,
+        })
+        .collect())
+}
+
 /// One SOP's health (a page about it), without assessing the library.
 pub async fn sop_health<S: Store>(
     store: &S,

@@ -207,40 +207,28 @@ async fn list_sops<S: ServerStore>(
     Query(q): Params,
 ) -> ApiResult {
     auth.require(Role::Viewer, "reading the library")?;
-    let mut list = status::library_health(&app.store, tacit_core::now_ms(), thresholds()).await?;
-    let mut snippets: BTreeMap<String, String> = BTreeMap::new();
-    if let Some(words) = q.get("q").filter(|w| !w.trim().is_empty()) {
-        let hits = app.store.search(words).await?;
-        let order: Vec<String> = hits.iter().map(|h| h.0.clone()).collect();
-        snippets = hits.into_iter().map(|(id, _, snip)| (id, snip)).collect();
-        list.retain(|h| snippets.contains_key(&h.id));
-        list.sort_by_key(|h| order.iter().position(|id| *id == h.id));
-    }
-    if let Some(owner) = q.get("owner") {
-        list.retain(|h| {
-            h.owner
-                .as_deref()
-                .is_some_and(|o| o == owner || o.starts_with(&format!("{owner} (team:")))
-        });
-    }
-    match q.get("overdue").map(String::as_str) {
-        None | Some("") => {}
-        Some("true") => list.retain(|h| h.review_overdue),
-        Some("false") => list.retain(|h| !h.review_overdue),
+    let overdue = match q.get("overdue").map(String::as_str) {
+        None | Some("") => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
         Some(v) => {
             return Err(ApiError::BadRequest(format!(
                 "overdue must be true or false, not \"{v}\""
             )));
         }
-    }
-    if let Some(max) = number(&q, "trust_below")? {
-        list.retain(|h| u32::from(h.trust) < max);
-    }
+    };
+    let filter = status::LibraryFilter {
+        words: q.get("q").map(String::as_str),
+        owner: q.get("owner").map(String::as_str),
+        overdue,
+        trust_below: number(&q, "trust_below")?,
+    };
+    let list = status::library(&app.store, &filter, tacit_core::now_ms(), thresholds()).await?;
     let sops: Vec<Value> = list
         .iter()
-        .map(|h| {
-            let mut v = to_value(h)?;
-            if let Some(s) = snippets.get(&h.id) {
+        .map(|l| {
+            let mut v = to_value(&l.health)?;
+            if let Some(s) = &l.snippet {
                 v["snippet"] = json!(s);
             }
             Ok(v)

@@ -413,42 +413,28 @@ async fn library<S: ServerStore>(
         Ok(v) => v,
         Err(r) => return Ok(r),
     };
-    let mut list = status::library_health(
+    let words = q.get("q").cloned().unwrap_or_default();
+    let owner = q.get("owner").cloned().unwrap_or_default();
+    let overdue = q.get("overdue").is_some_and(|v| v == "true");
+    let trust_below = q.get("trust_below").and_then(|v| v.parse::<u32>().ok());
+    let filter = status::LibraryFilter {
+        words: Some(words.as_str()),
+        owner: Some(owner.trim()).filter(|o| !o.is_empty()),
+        overdue: overdue.then_some(true),
+        trust_below,
+    };
+    let list = status::library(
         &app.store,
+        &filter,
         tacit_core::now_ms(),
         tacit_review::health::Thresholds::default(),
     )
     .await?;
-    let words = q.get("q").cloned().unwrap_or_default();
-    let mut snippets = BTreeMap::new();
-    if !words.trim().is_empty() {
-        let hits = app.store.search(&words).await?;
-        let order: Vec<String> = hits.iter().map(|h| h.0.clone()).collect();
-        snippets = hits.into_iter().map(|(id, _, s)| (id, s)).collect();
-        list.retain(|h| snippets.contains_key(&h.id));
-        list.sort_by_key(|h| order.iter().position(|id| *id == h.id));
-    }
-    let owner = q.get("owner").cloned().unwrap_or_default();
-    if !owner.trim().is_empty() {
-        let o = owner.trim();
-        list.retain(|h| {
-            h.owner
-                .as_deref()
-                .is_some_and(|x| x == o || x.starts_with(&format!("{o} (team:")))
-        });
-    }
-    let overdue = q.get("overdue").is_some_and(|v| v == "true");
-    if overdue {
-        list.retain(|h| h.review_overdue);
-    }
-    let trust_below = q.get("trust_below").and_then(|v| v.parse::<u32>().ok());
-    if let Some(t) = trust_below {
-        list.retain(|h| u32::from(h.trust) < t);
-    }
     let rows = list
         .into_iter()
-        .map(|h| LibraryRow {
-            snippet: snippets.get(&h.id).cloned().unwrap_or_default(),
+        .map(|l| (l.health, l.snippet))
+        .map(|(h, snippet)| LibraryRow {
+            snippet: snippet.unwrap_or_default(),
             trust_class: trust_class(h.trust),
             owner: h.owner.unwrap_or_else(|| "— none —".into()),
             id: h.id,
