@@ -9,7 +9,8 @@
 //!
 //! Target (issue "Team server"): at least 5,000 requests/s with p99 under
 //! 25 ms on this 2-core machine, wrk included. `BENCH_SECONDS`,
-//! `BENCH_SOPS` and `BENCH_EVENTS` scale it down for a quick look.
+//! `BENCH_SOPS` and `BENCH_EVENTS` scale it down for a quick look;
+//! `BENCH_HOLD=1` keeps the loaded servers up for profiling by hand.
 
 mod common;
 
@@ -211,6 +212,20 @@ fn main() {
     }
 
     let bearer = format!("Authorization: Bearer {TOKEN}");
+    if std::env::var_os("BENCH_HOLD").is_some() {
+        // For profiling by hand: the servers stay up with their data.
+        for (child, base, backend) in &servers {
+            eprintln!(
+                "{backend}: {base} (pid {}), page {base}/sops/{id}, -H 'Cookie: {}', -H '{bearer}'",
+                child.id(),
+                session(base)
+            );
+        }
+        eprintln!("holding; interrupt to stop");
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    }
     for (_, base, backend) in &servers {
         let cookie = format!("Cookie: {}", session(base));
         for (what, path, header) in [

@@ -125,7 +125,11 @@ pub struct HistoryEntry {
 
 /// Every version of an SOP, oldest first.
 pub async fn history<S: Store>(store: &S, sop_id: &str) -> Result<Vec<HistoryEntry>> {
-    let versions = store.sop_versions(sop_id).await?;
+    history_of(sop_id, store.sop_versions(sop_id).await?)
+}
+
+/// The history made of these versions (oldest first) of `sop_id`.
+pub fn history_of(sop_id: &str, versions: Vec<SopVersion>) -> Result<Vec<HistoryEntry>> {
     if versions.is_empty() {
         return Err(LibraryError::NotFound(format!(
             "there is no SOP called \"{sop_id}\" (tacit draft {sop_id} creates it)"

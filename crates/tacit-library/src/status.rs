@@ -18,7 +18,13 @@ pub async fn facts<S: Store>(store: &S) -> Result<Vec<SopFacts>> {
 }
 
 async fn facts_of<S: Store>(store: &S, only: Option<&str>) -> Result<Vec<SopFacts>> {
-    let rows = store.health_rows(only).await?;
+    facts_from(store, store.health_rows(only).await?).await
+}
+
+async fn facts_from<S: Store>(
+    store: &S,
+    rows: Vec<tacit_store::HealthRow>,
+) -> Result<Vec<SopFacts>> {
     // Teams only matter when something is owned.
     let teams = if rows.iter().any(|r| r.owner.is_some()) {
         store.teams().await?
@@ -140,6 +146,23 @@ pub async fn sop_health<S: Store>(
         .await?
         .first()
         .map(|f| health::assess(f, now_ms, thresholds)))
+}
+
+/// An SOP's history and health together: what its page shows, in as few
+/// round trips as the store can.
+pub async fn history_and_health<S: Store + Sync>(
+    store: &S,
+    sop_id: &str,
+    now_ms: i64,
+    thresholds: Thresholds,
+) -> Result<(Vec<crate::keeping::HistoryEntry>, Option<Health>)> {
+    let (versions, row) = store.sop_with_health(sop_id).await?;
+    let history = crate::keeping::history_of(sop_id, versions)?;
+    let health = facts_from(store, row.into_iter().collect())
+        .await?
+        .first()
+        .map(|f| health::assess(f, now_ms, thresholds));
+    Ok((history, health))
 }
 
 /// Guided runs of one SOP on one day.

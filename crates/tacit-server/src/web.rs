@@ -553,8 +553,14 @@ async fn sop_page<S: ServerStore>(
         })?),
         None => None,
     };
-    // One read of the history serves the version shown and the list.
-    let history = keeping::history(&app.store, &id).await?;
+    // One read serves the version shown, the list and the health.
+    let (history, health) = status::history_and_health(
+        &app.store,
+        &id,
+        tacit_core::now_ms(),
+        tacit_review::health::Thresholds::default(),
+    )
+    .await?;
     let entry = match version {
         Some(v) => history
             .iter()
@@ -566,13 +572,6 @@ async fn sop_page<S: ServerStore>(
         .last()
         .is_some_and(|h| h.version.version == entry.version.version);
     let shown = app.pages.get_or_render(&entry.version)?;
-    let health = status::sop_health(
-        &app.store,
-        &shown.sop.id,
-        tacit_core::now_ms(),
-        tacit_review::health::Thresholds::default(),
-    )
-    .await?;
     let trust = health.as_ref().map_or(0, |h| h.trust);
     let page = SopPage {
         user: Some(viewer),

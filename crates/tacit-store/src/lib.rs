@@ -225,6 +225,25 @@ pub trait Store {
         &self,
         sop_id: &str,
     ) -> impl Future<Output = Result<Vec<SopVersion>, StoreError>> + Send;
+    /// What an SOP's page reads: every version, oldest first, and the
+    /// SOP's health row; in one round trip where a round trip costs (the
+    /// page is the server's busiest).
+    fn sop_with_health(
+        &self,
+        sop_id: &str,
+    ) -> impl Future<Output = Result<(Vec<SopVersion>, Option<HealthRow>), StoreError>> + Send
+    where
+        Self: Sync,
+    {
+        async move {
+            let versions = self.sop_versions(sop_id).await?;
+            if versions.is_empty() {
+                return Ok((versions, None));
+            }
+            let health = self.health_rows(Some(sop_id)).await?.into_iter().next();
+            Ok((versions, health))
+        }
+    }
 }
 
 /// An account on the team server.
@@ -351,7 +370,7 @@ pub struct NewSopVersion<'a> {
 }
 
 /// One SOP as library health sees it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct HealthRow {
     pub sop_id: String,
     pub title: String,

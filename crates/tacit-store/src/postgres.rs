@@ -69,6 +69,10 @@ impl PgStore {
         }
         let pool = PgPoolOptions::new()
             .max_connections(4)
+            // No ping before every query: a round trip that doubled what a
+            // page costs. A connection that broke fails the one request
+            // using it, and the pool replaces it.
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
@@ -551,26 +555,35 @@ impl Store for PgStore {
     }
 
     async fn health_rows(&self, only: Option<&str>) -> Result<Vec<crate::HealthRow>, StoreError> {
-        // A filter the planner can use the primary keys for (see SQLite's).
-        let here = if only.is_some() {
-            "sop_id = $1"
+        let sql = if only.is_some() {
+            // One SOP (its page): shaped so that every part is one index
+            // lookup whatever the planner's statistics say. The library's
+            // shape below, on a table never analysed since a bulk sync,
+            // was planned as a scan of `health_summary` per page view.
+            "SELECT v.sop_id, v.title, v.version, v.owner, v.review_every_days, v.created_at_ms,
+                    (SELECT MAX(at_ms) FROM reviews r WHERE r.sop_id = v.sop_id),
+                    (SELECT string_agg(p.created_at_ms::TEXT, ',') FROM proposals p
+                      WHERE p.status = 'pending' AND p.sop_id = v.sop_id),
+                    (SELECT h.runs FROM health_summary h WHERE h.name = v.sop_id),
+                    (SELECT h.people FROM health_summary h WHERE h.name = v.sop_id)
+             FROM (SELECT sop_id, title, version, owner, review_every_days, created_at_ms
+                   FROM sop_versions WHERE sop_id = $1 ORDER BY version DESC LIMIT 1) v"
+                .to_string()
         } else {
-            "TRUE"
-        };
-        let sql = format!(
             "WITH latest AS (
                 SELECT DISTINCT ON (sop_id) sop_id, title, version, owner, review_every_days, created_at_ms
-                FROM sop_versions WHERE {here} ORDER BY sop_id, version DESC),
-            rv AS (SELECT sop_id, MAX(at_ms) AS at FROM reviews WHERE {here} GROUP BY sop_id),
+                FROM sop_versions ORDER BY sop_id, version DESC),
+            rv AS (SELECT sop_id, MAX(at_ms) AS at FROM reviews GROUP BY sop_id),
             pp AS (SELECT sop_id, string_agg(created_at_ms::TEXT, ',') AS pending
-                   FROM proposals WHERE status = 'pending' AND {here} GROUP BY sop_id)
+                   FROM proposals WHERE status = 'pending' GROUP BY sop_id)
             SELECT latest.sop_id, latest.title, latest.version, latest.owner,
                    latest.review_every_days, latest.created_at_ms, rv.at, pp.pending, h.runs, h.people
             FROM latest
             LEFT JOIN rv ON rv.sop_id = latest.sop_id
             LEFT JOIN pp ON pp.sop_id = latest.sop_id
             LEFT JOIN health_summary h ON h.name = latest.sop_id"
-        );
+                .to_string()
+        };
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         if let Some(id) = only {
             query = query.bind(text(id));
@@ -634,6 +647,44 @@ impl Store for PgStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(sop_from_row).collect()
+    }
+
+    async fn sop_with_health(
+        &self,
+        sop_id: &str,
+    ) -> Result<(Vec<SopVersion>, Option<crate::HealthRow>), StoreError> {
+        // The health columns ride along on every version row: one round
+        // trip instead of two, each part an index lookup.
+        let rows = sqlx::query(
+            "SELECT s.*, h.reviewed, h.pending, h.runs, h.people
+             FROM sop_versions s CROSS JOIN (SELECT
+                 (SELECT MAX(at_ms) FROM reviews WHERE sop_id = $1) AS reviewed,
+                 (SELECT string_agg(created_at_ms::TEXT, ',') FROM proposals
+                   WHERE status = 'pending' AND sop_id = $1) AS pending,
+                 (SELECT runs FROM health_summary WHERE name = $1) AS runs,
+                 (SELECT people FROM health_summary WHERE name = $1) AS people) h
+             WHERE s.sop_id = $1 ORDER BY s.version",
+        )
+        .bind(text(sop_id))
+        .fetch_all(&self.pool)
+        .await?;
+        let versions: Vec<SopVersion> = rows.iter().map(sop_from_row).collect::<Result<_, _>>()?;
+        let (Some(last), Some(row)) = (versions.last(), rows.last()) else {
+            return Ok((versions, None));
+        };
+        let health = crate::health_row((
+            last.sop_id.clone(),
+            last.title.clone(),
+            i64::from(last.version),
+            row.try_get("owner")?,
+            row.try_get("review_every_days")?,
+            last.created_at_ms,
+            row.try_get("reviewed")?,
+            row.try_get("pending")?,
+            row.try_get("runs")?,
+            row.try_get("people")?,
+        ));
+        Ok((versions, Some(health)))
     }
 }
 

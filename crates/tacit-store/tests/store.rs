@@ -349,7 +349,7 @@ async fn proposals_reviews_teams_and_draft_bases<S: Store>(store: &S) {
     );
 }
 
-async fn health_rows_summarise_guided_runs<S: Store>(store: &S) {
+async fn health_rows_summarise_guided_runs<S: Store + Sync>(store: &S) {
     store
         .add_sop_version("deploy-web", &version(&json_body, None))
         .await
@@ -409,6 +409,25 @@ async fn health_rows_summarise_guided_runs<S: Store>(store: &S) {
     people.sort();
     assert_eq!(people, ["ann", "bob"]);
     assert_eq!(row.pending, [77]);
+
+    // The page's single read agrees with the two it replaces, over several
+    // versions and with a review on record.
+    let mut second = version(&json_body, Some(1));
+    second.owner = Some("sre");
+    second.review_every_days = Some(7);
+    store.add_sop_version("deploy-web", &second).await.unwrap();
+    store.add_review("deploy-web", 2, "sre").await.unwrap();
+    let (versions, health) = store.sop_with_health("deploy-web").await.unwrap();
+    assert_eq!(versions, store.sop_versions("deploy-web").await.unwrap());
+    assert_eq!(versions.len(), 2);
+    let expected = store.health_rows(Some("deploy-web")).await.unwrap();
+    assert_eq!(health.as_ref(), expected.first());
+    let health = health.unwrap();
+    assert_eq!((health.version, health.owner.as_deref()), (2, Some("sre")));
+    assert_eq!(health.review_every_days, Some(7));
+    assert!(health.last_review_ms.is_some());
+    let (none, no_health) = store.sop_with_health("other").await.unwrap();
+    assert!(none.is_empty() && no_health.is_none());
 }
 
 async fn a_journal_without_end_from_a_dead_recorder_becomes_interrupted<
