@@ -8,6 +8,7 @@ mod demo;
 mod import_cmd;
 mod in_session;
 mod keep;
+mod mcp_cmd;
 mod notify;
 mod record;
 mod remote;
@@ -15,7 +16,6 @@ mod render;
 mod run_cmd;
 mod runs;
 mod serve_cmd;
-mod sink;
 mod sop_cmd;
 mod sop_view;
 
@@ -227,6 +227,10 @@ enum Command {
     /// Serve the library to the team over HTTP: a web UI and a JSON API
     /// (/api/openapi.json), on the local library or PostgreSQL.
     Serve(serve_cmd::ServeArgs),
+    /// Serve the library to an AI agent over the Model Context Protocol
+    /// (stdio): it searches and reads SOPs, and with --allow-write follows
+    /// them step by step in a recorded shell and asks you why.
+    Mcp(mcp_cmd::McpArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
 }
@@ -375,6 +379,7 @@ fn main() -> ExitCode {
         Command::Review { sop } => keep::review(&paths, sop),
         Command::Stats { sop, json } => keep::stats(&paths, sop, json),
         Command::Serve(args) => serve_cmd::serve(&paths, args),
+        Command::Mcp(args) => mcp_cmd::mcp(&paths, args),
         Command::Login { url, token } => remote::login(&paths, url, token),
         Command::Sync { json } => remote::sync(&paths, json),
         Command::Completions { shell } => {

@@ -10,12 +10,12 @@ use tacit_capture::ask::AskRules;
 use tacit_capture::integration::{ShellKind, find_program};
 use tacit_capture::session::{EndReason, SessionOptions, short_id};
 use tacit_capture::{control, terminal};
-use tacit_core::{Config, Paths, RunMeta, RunStatus, now_ms};
+use tacit_core::{Config, Paths, RunMeta, RunStatus};
 use tacit_redact::{CustomRule, Redactor};
 use tacit_store::journal::{JournalWriter, read_journal};
 use tacit_store::{SqliteStore, import_journal};
 
-use crate::sink::JournalSink;
+use tacit_library::sink::JournalSink;
 
 #[derive(Args, Debug)]
 pub struct RecordArgs {
@@ -242,27 +242,18 @@ pub fn local_run(
     name: &str,
     kind: ShellKind,
     cwd: &std::path::Path,
-    (cols, rows): (u16, u16),
+    size: (u16, u16),
     sop: Option<(&str, u32)>,
 ) -> RunMeta {
-    RunMeta {
+    tacit_library::runs::local_run(
         id,
-        name: name.to_string(),
-        shell: kind.name().into(),
-        started_at_ms: now_ms(),
-        ended_at_ms: None,
-        status: RunStatus::Recording,
-        host: tacit_store::hostname(),
-        user: tacit_core::current_user(),
-        start_cwd: cwd.display().to_string(),
-        recorder_pid: Some(std::process::id()),
-        tacit_version: env!("CARGO_PKG_VERSION").into(),
-        cols,
-        rows,
-        sop_id: sop.map(|(id, _)| id.to_string()),
-        sop_version: sop.map(|(_, v)| v),
-        imported_at_ms: None,
-    }
+        name,
+        kind.name(),
+        cwd,
+        size,
+        sop,
+        tacit_core::current_user(),
+    )
 }
 
 fn plural(n: u64) -> &'static str {

@@ -329,6 +329,43 @@ pub fn timeline(meta: &RunMeta, events: &[Event], style: &Style, max_lines: usiz
                 "\n  {} {summary}\n",
                 style.bold(&format!("outcome: {outcome}"))
             )),
+            EventBody::Action {
+                tool,
+                action,
+                arguments,
+                result,
+                ok,
+            } => {
+                let mark = match ok {
+                    Some(false) => style.red("failed"),
+                    _ => style.green("ok"),
+                };
+                // Sent by an agent, not drawn by a terminal: shown, not obeyed.
+                out.push_str(&format!(
+                    "  {} {} {}\n",
+                    style.cyan(&format!("[{}]", safe(tool))),
+                    safe(action),
+                    mark
+                ));
+                for (label, text) in [("with:", arguments), ("got:", result)] {
+                    if !text.trim().is_empty() {
+                        let text = safe(text);
+                        let lines: Vec<&str> = text.lines().collect();
+                        let shown = lines.len().min(max_lines.max(1));
+                        out.push_str(&format!(
+                            "        {} {}\n",
+                            style.dim(label),
+                            lines[..shown].join("\n        ")
+                        ));
+                        if lines.len() > shown {
+                            out.push_str(&format!(
+                                "        {}\n",
+                                style.dim(&format!("… {} more lines", lines.len() - shown))
+                            ));
+                        }
+                    }
+                }
+            }
             EventBody::Params { values } => {
                 let list: Vec<String> = values.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 out.push_str(&format!(

@@ -20,7 +20,7 @@ use tacit_store::journal::{JournalWriter, read_journal};
 use tacit_store::{SqliteStore, import_journal};
 
 use crate::render::Style;
-use crate::sink::JournalSink;
+use tacit_library::sink::JournalSink;
 
 /// The steps' shell when there is no terminal to take the size of (a pipe,
 /// a script); with one, the shell follows its size.
@@ -931,6 +931,7 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
             command_timeout: Duration::from_secs(args.timeout),
             done_before: done_before.clone(),
             forward_input: !args.yes,
+            user: meta.user.clone(),
         };
         let report = runner.run().await;
         shell.close().await;

@@ -137,6 +137,23 @@ pub enum EventBody {
         outcome: String,
         summary: String,
     },
+    /// Work done outside the shell, recorded by whoever did it: an API
+    /// request, a browser action, a message sent (an agent's
+    /// `record_step`). Kept apart from commands: it drafts into a manual
+    /// step, never into a command to run.
+    Action {
+        /// The tool used (`http`, `browser`, `slack`…).
+        tool: String,
+        /// What was done, in a few words.
+        action: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        arguments: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        result: String,
+        /// Whether it worked, when the tool said.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ok: Option<bool>,
+    },
     /// The parameter values a guided run was started with (secret ones are
     /// never kept): `--resume` goes on with the same values.
     Params {
@@ -161,6 +178,7 @@ impl EventBody {
             EventBody::Outcome { .. } => "outcome",
             EventBody::StepDone { .. } => "step_done",
             EventBody::Params { .. } => "params",
+            EventBody::Action { .. } => "action",
         }
     }
 
@@ -203,6 +221,18 @@ impl EventBody {
             EventBody::Outcome { outcome, summary } => {
                 *outcome = f(outcome);
                 *summary = f(summary);
+            }
+            EventBody::Action {
+                tool,
+                action,
+                arguments,
+                result,
+                ..
+            } => {
+                *tool = f(tool);
+                *action = f(action);
+                *arguments = f(arguments);
+                *result = f(result);
             }
             EventBody::Params { values } => {
                 for v in values.values_mut() {

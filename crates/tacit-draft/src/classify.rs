@@ -274,7 +274,7 @@ fn asks_for_help(command: &str) -> bool {
 
 /// A command that only looks at state, and carries no mark of the operator.
 pub fn is_inspection(cmd: &Cmd) -> bool {
-    if cmd.marked_check || cmd.marked_prereq || !cmd.why.is_empty() {
+    if cmd.marked_check || cmd.marked_prereq || !cmd.why.is_empty() || cmd.tool.is_some() {
         return false;
     }
     is_look(&cmd.command)
@@ -387,6 +387,10 @@ pub fn is_check_like(cmd: &Cmd) -> bool {
 }
 
 pub fn classify(cmd: &Cmd) -> Kind {
+    // Work done with another tool is work, whatever its words.
+    if cmd.tool.is_some() {
+        return Kind::Action;
+    }
     if cmd.marked_prereq {
         return Kind::Prereq;
     }
@@ -461,6 +465,7 @@ mod tests {
             why: vec![],
             answer: None,
             answer_source: None,
+            tool: None,
         }
     }
 

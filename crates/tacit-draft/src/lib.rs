@@ -932,6 +932,44 @@ pub fn draft_run(v: &RunView, mut params: params::Params) -> RunDraft {
             }),
             Kind::Check | Kind::Action => {
                 let explicit = c.step_title.clone();
+                if let Some(t) = &c.tool {
+                    // Done with another tool (an API, a browser, a chat):
+                    // a manual step that says what was done and with what.
+                    let mut instruction = format!("{} (with {}", sentence(cmd_line), t.tool);
+                    if !t.arguments.trim().is_empty() {
+                        instruction.push_str(&format!(": `{}`", one_line(&t.arguments)));
+                    }
+                    instruction.push_str(").");
+                    // The step's own title when the action is all its step
+                    // did (a manual step done with a tool); otherwise what
+                    // the action did.
+                    let alone_in_group = explicit.is_some()
+                        && remaining
+                            .iter()
+                            .filter(|&&k| v.cmds[k].step_title == explicit)
+                            .count()
+                            == 1;
+                    out.steps.push(DraftStep {
+                        key: format!("tool:{}:{}", t.tool, c.command.to_lowercase()),
+                        step: Step {
+                            title: match &explicit {
+                                Some(title) if alone_in_group => title.clone(),
+                                _ => sentence(cmd_line),
+                            },
+                            commands: Vec::new(),
+                            instruction: Some(instruction),
+                            cwd: None,
+                            expect: Expectation::default(),
+                            why,
+                            caution,
+                            optional: false,
+                            sources: vec![c.source.clone()],
+                            ..Default::default()
+                        },
+                    });
+                    step_of_cmd.push((i, out.steps.len() - 1));
+                    continue;
+                }
                 if let Some(file) = classify::editor_target(&c.command) {
                     // An editor's work is done by hand.
                     let what = match &file {
@@ -1290,6 +1328,26 @@ fn parameters(drafts: &[RunDraft]) -> Vec<Parameter> {
         }
     }
     out
+}
+
+/// `posted the release note` → `Posted the release note`.
+fn sentence(text: &str) -> String {
+    let text = text.trim().trim_end_matches('.');
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Arguments on one line, cut to a readable length.
+fn one_line(text: &str) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > 200 {
+        format!("{}…", flat.chars().take(200).collect::<String>())
+    } else {
+        flat
+    }
 }
 
 #[cfg(test)]

@@ -29,6 +29,16 @@ pub struct Cmd {
     pub answer: Option<Answer>,
     /// Source of the answer event.
     pub answer_source: Option<SourceRef>,
+    /// Work done outside the shell (an agent's tool call): `command` is
+    /// then what was done, in words, and the step is a manual one.
+    pub tool: Option<ToolUse>,
+}
+
+/// A recorded action that was not a shell command.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolUse {
+    pub tool: String,
+    pub arguments: String,
 }
 
 impl Cmd {
@@ -85,6 +95,34 @@ pub fn view(run: &RunInput) -> RunView {
                     why: Vec::new(),
                     answer: None,
                     answer_source: None,
+                    tool: None,
+                });
+            }
+            EventBody::Action {
+                tool,
+                action,
+                arguments,
+                result,
+                ..
+            } if !action.trim().is_empty() => {
+                // No exit code: an action's outcome is not a shell's, and a
+                // failed one must never become a rule's fix to run.
+                cmds.push(Cmd {
+                    source: src(e.seq),
+                    command: action.trim().to_string(),
+                    cwd: ".".into(),
+                    exit_code: None,
+                    output: result.clone(),
+                    step_title: step.clone(),
+                    marked_check: false,
+                    marked_prereq: false,
+                    why: Vec::new(),
+                    answer: None,
+                    answer_source: None,
+                    tool: Some(ToolUse {
+                        tool: tool.clone(),
+                        arguments: arguments.clone(),
+                    }),
                 });
             }
             EventBody::Step { title } => step = Some(title.clone()),
@@ -120,6 +158,7 @@ pub fn view(run: &RunInput) -> RunView {
             | EventBody::Deviation { .. }
             | EventBody::Outcome { .. }
             | EventBody::StepDone { .. }
+            | EventBody::Action { .. }
             | EventBody::Params { .. } => {}
         }
     }

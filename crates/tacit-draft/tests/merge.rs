@@ -457,3 +457,69 @@ fn unknown_exit_codes_are_not_turned_into_expectations() {
         assert_eq!(c.expect.exit_code, None, "{}", c.description);
     }
 }
+
+/// Work done outside the shell (an agent's `record_step`) drafts into a
+/// manual step in its place, in both runs' order; an action done while
+/// fixing a failure is never a command for the rule's fix to run.
+#[test]
+fn actions_outside_the_shell_are_manual_steps_never_commands() {
+    let action = |b: &mut Builder, tool: &str, what: &str, ok: Option<bool>| {
+        b.push(EventBody::Action {
+            tool: tool.into(),
+            action: what.into(),
+            arguments: "{\"channel\":\"#releases\"}".into(),
+            result: "{\"ok\":true}".into(),
+            ok,
+        })
+    };
+    let mut runs = Vec::new();
+    for (id, version) in [("a", "1.4.2"), ("b", "1.5.0")] {
+        let mut b = Builder::new(id, if id == "a" { 0 } else { 10_000 });
+        b.cmd(&format!("./build.sh {version}"), "/srv", 0, "built");
+        action(&mut b, "http", "opened the change ticket", Some(true));
+        b.cmd(&format!("./release.sh {version}"), "/srv", 0, "released");
+        if id == "b" {
+            let f = b.cmd("./notify.sh", "/srv", 2, "ERROR: webhook gone");
+            answer(
+                &mut b,
+                f,
+                AskTrigger::Failure,
+                "Posted in the channel by hand",
+                "The webhook was retired; people still need to know.",
+            );
+            action(&mut b, "slack", "posted in #releases by hand", Some(false));
+        }
+        action(&mut b, "slack", "posted the release note", None);
+        runs.push(RunInput {
+            meta: b.meta,
+            events: b.events,
+        });
+    }
+    let sop = draft(&runs).unwrap();
+    let titles: Vec<&str> = sop.steps.iter().map(|s| s.title.as_str()).collect();
+    let ticket = titles.iter().position(|t| *t == "Opened the change ticket");
+    let note = titles.iter().position(|t| *t == "Posted the release note");
+    assert!(ticket.is_some() && note.is_some(), "{titles:?}");
+    assert!(ticket < note, "{titles:?}");
+    for s in &sop.steps {
+        if s.title == "Opened the change ticket" || s.title == "Posted the release note" {
+            assert!(s.commands.is_empty(), "{s:?}");
+            assert!(
+                s.instruction.as_deref().unwrap().contains("(with "),
+                "{s:?}"
+            );
+        }
+    }
+    for r in &sop.rules {
+        assert!(
+            r.then_commands.iter().all(|c| !c.contains("posted")),
+            "an action became a command: {r:?}"
+        );
+    }
+    let all: Vec<&String> = sop.steps.iter().flat_map(|s| &s.commands).collect();
+    assert!(
+        all.iter()
+            .all(|c| !c.contains("posted") && !c.contains("opened")),
+        "{all:?}"
+    );
+}

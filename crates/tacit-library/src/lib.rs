@@ -25,6 +25,7 @@ pub mod keeping;
 pub mod redaction;
 pub mod review;
 pub mod runs;
+pub mod sink;
 pub mod sops;
 pub mod status;
 pub mod sync;

@@ -156,3 +156,34 @@ impl Evidence {
         })
     }
 }
+
+/// A run that starts now on this machine, by `user` (a person, or an agent
+/// by its name), recorded by this process.
+pub fn local_run(
+    id: String,
+    name: &str,
+    shell: &str,
+    cwd: &std::path::Path,
+    (cols, rows): (u16, u16),
+    sop: Option<(&str, u32)>,
+    user: String,
+) -> RunMeta {
+    RunMeta {
+        id,
+        name: name.to_string(),
+        shell: shell.into(),
+        started_at_ms: tacit_core::now_ms(),
+        ended_at_ms: None,
+        status: tacit_core::RunStatus::Recording,
+        host: tacit_store::hostname(),
+        user,
+        start_cwd: cwd.display().to_string(),
+        recorder_pid: Some(std::process::id()),
+        tacit_version: env!("CARGO_PKG_VERSION").into(),
+        cols,
+        rows,
+        sop_id: sop.map(|(id, _)| id.to_string()),
+        sop_version: sop.map(|(_, v)| v),
+        imported_at_ms: None,
+    }
+}

@@ -60,7 +60,15 @@ impl JournalSink {
 }
 
 impl EventSink for JournalSink {
-    fn record(&mut self, mut body: EventBody) -> Recorded {
+    fn record(&mut self, body: EventBody) -> Recorded {
+        self.record_event(body).0
+    }
+}
+
+impl JournalSink {
+    /// Records `body` and returns the event as journaled (redacted), for a
+    /// caller that reports back what was kept (the MCP server).
+    pub fn record_event(&mut self, mut body: EventBody) -> (Recorded, Event) {
         // The run's own secret parameters first, by value; then the rules
         // the server applies to whatever it receives too.
         if !self.secrets.is_empty() {
@@ -74,7 +82,7 @@ impl EventSink for JournalSink {
                 text
             });
         }
-        tacit_library::redaction::redact_event(&self.redactor, &mut body);
+        crate::redaction::redact_event(&self.redactor, &mut body);
         let event = Event {
             seq: self.next_seq,
             at_ms: now_ms(),
@@ -101,9 +109,12 @@ impl EventSink for JournalSink {
             }
             Err(_) => None,
         };
-        Recorded {
-            seq: event.seq,
-            notice,
-        }
+        (
+            Recorded {
+                seq: event.seq,
+                notice,
+            },
+            event,
+        )
     }
 }

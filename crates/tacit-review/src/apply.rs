@@ -34,6 +34,7 @@ pub fn apply(sop: &mut Sop, evidence: &Evidence, source: SourceRef) -> Result<St
     match evidence.kind.as_str() {
         "edge_case" => Ok(edge_case(sop, evidence, source)),
         "deviation" => deviation(sop, evidence, source),
+        "suggestion" => suggestion(sop, evidence, source),
         other => Err(format!("unknown proposal kind {other}")),
     }
 }
@@ -90,6 +91,32 @@ fn edge_case(sop: &mut Sop, e: &Evidence, source: SourceRef) -> String {
         });
     }
     format!("added a decision rule for \"{summary}\" and its edge case")
+}
+
+/// A change proposed in words (an agent's `propose_change`): kept as a
+/// note, or on its step's why, for the owner to word as they see fit when
+/// they accept it edited.
+fn suggestion(sop: &mut Sop, e: &Evidence, source: SourceRef) -> Result<String, String> {
+    let text = e
+        .answer
+        .as_ref()
+        .map(|a| a.action.trim())
+        .filter(|t| !t.is_empty())
+        .ok_or("a suggestion without its text")?;
+    if let Some(step) = sop
+        .steps
+        .iter_mut()
+        .find(|s| !e.step.is_empty() && s.title == e.step)
+    {
+        step.why = Some(match &step.why {
+            Some(w) => format!("{w} {text}"),
+            None => text.to_string(),
+        });
+        step.sources.push(source);
+        return Ok(format!("\"{}\" now also says: {text}", e.step));
+    }
+    sop.notes.push(text.to_string());
+    Ok(format!("added the note: {text}"))
 }
 
 fn deviation(sop: &mut Sop, e: &Evidence, source: SourceRef) -> Result<String, String> {

@@ -283,6 +283,8 @@ pub struct Runner<'a> {
     pub done_before: Vec<String>,
     /// Pass the operator's keystrokes to a running command (not in `--yes`).
     pub forward_input: bool,
+    /// Who is running it (a person, or an agent by its name).
+    pub user: String,
 }
 
 /// What happened so far at one failing command.
@@ -625,7 +627,7 @@ impl Runner<'_> {
             report.outcome = outcome;
             report.message = message;
         } else {
-            report.message = finished_message(self.sop, &report);
+            report.message = finished_message(self.sop, &report, &self.user);
         }
         self.sink.record(EventBody::Outcome {
             outcome: report.outcome.as_str().into(),
@@ -959,7 +961,7 @@ impl Runner<'_> {
 /// The end of a run that went to its end: "every step and success check
 /// passed" only when that is true; otherwise what was not done as written,
 /// and by whom.
-fn finished_message(sop: &Sop, report: &Report) -> String {
+fn finished_message(sop: &Sop, report: &Report, user: &str) -> String {
     let deviations: Vec<String> = report
         .proposals
         .iter()
@@ -980,7 +982,7 @@ fn finished_message(sop: &Sop, report: &Report) -> String {
     format!(
         "{}: finished, not all as written; by {}: {}.",
         sop.title,
-        tacit_core::current_user(),
+        user,
         deviations.join("; ")
     )
 }
