@@ -54,11 +54,15 @@ pub enum ExportFormat {
     Md,
     Json,
     Html,
+    /// Agent skills: DIR/<name>/SKILL.md for every SOP (the argument is
+    /// the folder).
+    Skill,
 }
 
 #[derive(Args, Debug)]
 pub struct ExportArgs {
-    /// The SOP to export (or --all).
+    /// The SOP to export (or --all); with `--format skill`, the folder to
+    /// write every SOP's skill into.
     #[arg(required_unless_present = "all")]
     pub sop: Option<String>,
     /// Write every SOP as DIR/<id>.md (Markdown), for docs-as-code in git.
@@ -163,6 +167,14 @@ pub fn show(paths: &Paths, args: ShowArgs) -> Result<ExitCode> {
 
 pub fn export(paths: &Paths, args: ExportArgs) -> Result<ExitCode> {
     let rt = crate::runtime()?;
+    if let ExportFormat::Skill = args.format {
+        let dir = args
+            .all
+            .clone()
+            .or_else(|| args.sop.as_ref().map(PathBuf::from))
+            .unwrap_or_default();
+        return rt.block_on(export_skills(paths, &dir));
+    }
     if let Some(dir) = &args.all {
         return rt.block_on(export_all(paths, dir));
     }
@@ -174,6 +186,7 @@ pub fn export(paths: &Paths, args: ExportArgs) -> Result<ExitCode> {
             ExportFormat::Md => tacit_sop::render_markdown(&sop),
             ExportFormat::Json => sop.to_json(),
             ExportFormat::Html => tacit_sop::render_html(&sop),
+            ExportFormat::Skill => unreachable!("handled above"),
         };
         match &args.output {
             Some(path) => {
@@ -201,6 +214,36 @@ async fn export_all(paths: &Paths, dir: &std::path::Path) -> Result<ExitCode> {
     }
     store.close().await;
     println!("wrote {} SOP(s) to {}", all.len(), dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tacit export --format skill DIR`: one folder per SOP, named as agent
+/// skill loaders want, holding its `SKILL.md`.
+async fn export_skills(paths: &Paths, dir: &std::path::Path) -> Result<ExitCode> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let store = SqliteStore::open(&paths.db).await?;
+    let all = store.list_sops().await?;
+    let mut names: std::collections::BTreeMap<String, String> = Default::default();
+    for v in &all {
+        let sop = Sop::from_json(&v.body)
+            .map_err(|e| anyhow::anyhow!("stored SOP {} is unreadable: {e}", v.sop_id))?;
+        let name = tacit_sop::skill::skill_name(&sop);
+        // Two ids can make one name ("Deploy Web", "deploy-web").
+        if let Some(other) = names.insert(name.clone(), sop.id.clone()) {
+            anyhow::bail!(
+                "the SOPs \"{other}\" and \"{}\" would both be the skill \"{name}\": rename one",
+                sop.id
+            );
+        }
+        let folder = dir.join(&name);
+        std::fs::create_dir_all(&folder)
+            .with_context(|| format!("cannot create {}", folder.display()))?;
+        let path = folder.join("SKILL.md");
+        std::fs::write(&path, tacit_sop::render_skill(&sop))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    store.close().await;
+    println!("wrote {} skill(s) to {}", all.len(), dir.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -608,3 +608,82 @@ fn bad_input_to_every_tool_is_a_clear_tool_error_and_the_server_goes_on() {
     let verify = world.tacit(&["runs", "verify", &run]);
     assert!(verify.status.success());
 }
+
+#[test]
+fn every_sop_exports_as_a_skill_folder_that_reads_back() {
+    let world = drafted();
+    let md = world.dir.path().join("ops.md");
+    std::fs::write(
+        &md,
+        "# Rotate the TLS certificate\n\n## Steps\n\n1. Renew it\n\n   ```sh\n   certbot renew --cert-name shop\n   ```\n\n2. Reload nginx\n\n   ```sh\n   systemctl reload nginx\n   ```\n",
+    )
+    .unwrap();
+    assert!(
+        world
+            .tacit(&["import", md.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let out_dir = world.dir.path().join("skills");
+    let out = world.tacit(&["export", "--format", "skill", out_dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("wrote 2 skill(s)"));
+    for (folder, id, command) in [
+        ("deploy-web", "deploy-web", "./deploy/migrate.sh"),
+        ("ops", "ops", "systemctl reload nginx"),
+    ] {
+        let text = std::fs::read_to_string(out_dir.join(folder).join("SKILL.md")).unwrap();
+        assert!(
+            text.starts_with(&format!("---\nname: {folder}\ndescription: ")),
+            "{text}"
+        );
+        assert!(text.contains(&format!("`sop: \"{id}\"`")), "{text}");
+        let back = tacit_sop::import_markdown(&text, folder).unwrap().sop;
+        assert!(
+            back.steps
+                .iter()
+                .any(|s| s.commands.iter().any(|c| c.contains(command))),
+            "{back:#?}"
+        );
+    }
+
+    // The same skills over MCP: listed, fetched, and read as the same text.
+    let dir = fresh(&world, "skills-mcp");
+    let mut c = Client::start(&world, &dir, &[], json!({}), Box::new(|_| json!({})));
+    let listed = c.request("skills/list", json!({}));
+    let skills = listed["result"]["skills"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{listed}"));
+    let uris: Vec<&str> = skills.iter().map(|s| s["uri"].as_str().unwrap()).collect();
+    assert_eq!(uris.len(), 2, "{listed}");
+    assert!(uris.contains(&"skill://deploy-web/SKILL.md"), "{uris:?}");
+    let got = c.request("skills/get", json!({"uri": "skill://ops/SKILL.md"}));
+    assert_eq!(
+        got["result"]["skill"]["frontmatter"]["name"], "ops",
+        "{got}"
+    );
+    let read = c.request(
+        "resources/read",
+        json!({"uri": "skill://deploy-web/SKILL.md"}),
+    );
+    let text = read["result"]["contents"][0]["text"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{read}"));
+    assert_eq!(
+        text,
+        std::fs::read_to_string(out_dir.join("deploy-web/SKILL.md")).unwrap()
+    );
+    let missing = c.request("resources/read", json!({"uri": "skill://nope/SKILL.md"}));
+    assert!(
+        missing["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nope"),
+        "{missing}"
+    );
+    assert!(c.close().success());
+}

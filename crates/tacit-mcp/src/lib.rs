@@ -22,8 +22,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, GetSkillRequestParams,
+    GetSkillResult, Implementation, ListSkillsResult, ListToolsResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, ResourceContents,
+    ServerCapabilities, ServerConfig, Skill, SkillFrontmatter, SkillResource, SkillResources, Tool,
 };
 use rmcp::service::{ElicitationError, RequestContext, RoleServer};
 use rmcp::{ErrorData, ServerHandler, ServiceExt};
@@ -403,7 +405,13 @@ fn parse<T: for<'de> Deserialize<'de>>(tool: &str, args: Value) -> Result<T, Str
 
 impl<S: McpStore> ServerHandler for Tacit<S> {
     fn get_info(&self) -> ServerConfig {
-        let mut info = ServerConfig::new(ServerCapabilities::builder().enable_tools().build());
+        let mut info = ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .enable_skills()
+                .build(),
+        );
         info.server_info = Implementation::new("tacit", env!("CARGO_PKG_VERSION"));
         info.with_instructions(if self.inner.opts.allow_write {
             "tacit keeps the team's SOPs. Before doing an operational task by hand, search_sops; to do one, start_run and run_step through it, so the work is recorded. When something happens that the SOP does not cover, ask_human (or ask in chat and record_decision) before going on; record_step what you do outside the run's shell; finish_run at the end."
@@ -420,6 +428,60 @@ impl<S: McpStore> ServerHandler for Tacit<S> {
         Ok(ListToolsResult::with_all_items(tool_list(
             self.inner.opts.allow_write,
         )))
+    }
+
+    /// Every SOP as an agent skill (what `tacit export --format skill`
+    /// writes), a page at a time.
+    async fn list_skills(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListSkillsResult, ErrorData> {
+        let from: usize = match request.and_then(|r| r.cursor) {
+            None => 0,
+            Some(c) => c
+                .parse()
+                .map_err(|_| ErrorData::invalid_params(format!("unknown cursor {c}"), None))?,
+        };
+        let all = self
+            .store()
+            .list_sops()
+            .await
+            .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+        let skills = all
+            .iter()
+            .skip(from)
+            .take(SKILLS_PAGE)
+            .filter_map(|v| Sop::from_json(&v.body).ok())
+            .map(|sop| skill_of(&sop))
+            .collect();
+        let mut result = ListSkillsResult::with_all_items(skills);
+        if from + SKILLS_PAGE < all.len() {
+            result.next_cursor = Some((from + SKILLS_PAGE).to_string());
+        }
+        Ok(result)
+    }
+
+    async fn get_skill(
+        &self,
+        request: GetSkillRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetSkillResult, ErrorData> {
+        let sop = self.sop_of_skill(&request.uri).await?;
+        Ok(GetSkillResult::new(skill_of(&sop)))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let sop = self.sop_of_skill(&request.uri).await?;
+        Ok(ReadResourceResult::new(vec![ResourceContents::text(
+            tacit_sop::render_skill(&sop),
+            request.uri,
+        )])
+        .into())
     }
 
     async fn call_tool(
@@ -452,7 +514,50 @@ impl<S: McpStore> ServerHandler for Tacit<S> {
     }
 }
 
+const SKILLS_PAGE: usize = 50;
+
+fn skill_uri(sop: &Sop) -> String {
+    format!("skill://{}/SKILL.md", tacit_sop::skill::skill_name(sop))
+}
+
+fn skill_of(sop: &Sop) -> Skill {
+    let uri = skill_uri(sop);
+    let text = tacit_sop::render_skill(sop);
+    Skill::new(
+        uri.clone(),
+        SkillFrontmatter::new(
+            tacit_sop::skill::skill_name(sop),
+            tacit_sop::skill::skill_description(sop),
+        ),
+        SkillResources::Files(vec![SkillResource::from_bytes(uri, text.as_bytes())]),
+    )
+}
+
 impl<S: McpStore> Tacit<S> {
+    /// The SOP behind `skill://NAME/SKILL.md`.
+    async fn sop_of_skill(&self, uri: &str) -> Result<Sop, ErrorData> {
+        let missing = || ErrorData::resource_not_found(format!("no skill at {uri}"), None);
+        let name = uri
+            .strip_prefix("skill://")
+            .and_then(|r| r.strip_suffix("/SKILL.md"))
+            .ok_or_else(missing)?;
+        // The name is the id made safe for skill loaders; usually the same.
+        if let Ok(sop) = tacit_library::sops::load_sop(self.store(), name, None).await
+            && tacit_sop::skill::skill_name(&sop) == name
+        {
+            return Ok(sop);
+        }
+        let all = self
+            .store()
+            .list_sops()
+            .await
+            .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+        all.iter()
+            .filter_map(|v| Sop::from_json(&v.body).ok())
+            .find(|sop| tacit_sop::skill::skill_name(sop) == name)
+            .ok_or_else(missing)
+    }
+
     async fn dispatch(
         &self,
         name: &str,

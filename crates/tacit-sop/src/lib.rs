@@ -14,6 +14,7 @@ pub mod import;
 pub mod markdown;
 pub mod mermaid;
 pub mod model;
+pub mod skill;
 pub mod svg;
 /// Where one shell command ends and the next begins (shared with capture).
 pub use tacit_core::shell;
@@ -23,3 +24,4 @@ pub use import::{Imported, Warning, import_markdown};
 pub use markdown::{ParseError, parse_markdown, render_markdown};
 pub use mermaid::render_mermaid;
 pub use model::*;
+pub use skill::render_skill;
