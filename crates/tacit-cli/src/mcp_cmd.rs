@@ -39,15 +39,17 @@ pub fn mcp(paths: &Paths, args: McpArgs) -> Result<ExitCode> {
         .with_context(|| format!("{} is not installed", shell.name()))?;
     let opts = tacit_mcp::Options {
         allow_write: args.allow_write,
-        journal_dir: paths.journal_dir(),
-        runtime_dir: Paths::runtime_dir(),
-        tacit_exe: std::env::current_exe().unwrap_or_else(|_| "tacit".into()),
-        shell,
-        shell_program,
         redactor,
-        max_output_bytes: config.capture.max_output_bytes,
-        command_timeout: Duration::from_secs(args.timeout.max(1)),
-        start_dir: std::env::current_dir()?,
+        runs: Some(tacit_mcp::RunOptions {
+            journal_dir: paths.journal_dir(),
+            runtime_dir: Paths::runtime_dir(),
+            tacit_exe: std::env::current_exe().unwrap_or_else(|_| "tacit".into()),
+            shell,
+            shell_program,
+            max_output_bytes: config.capture.max_output_bytes,
+            command_timeout: Duration::from_secs(args.timeout.max(1)),
+            start_dir: std::env::current_dir()?,
+        }),
     };
     // stdout is the protocol's: nothing else may print there.
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -36,6 +36,7 @@ use tacit_capture::driven::{CommandOutcome, DrivenOptions, DrivenShell};
 use tacit_capture::integration::ShellKind;
 use tacit_capture::session::{EventSink, Recorded};
 use tacit_core::{Answer, AskTrigger, CommandRecord, Event, EventBody, RunMeta, RunStatus};
+use tacit_library::accounts::{Caller, Role};
 use tacit_library::sink::JournalSink;
 use tacit_redact::Redactor;
 use tacit_runner::{
@@ -54,13 +55,23 @@ impl<T: Store + JournalBookkeeping + Send + Sync + 'static> McpStore for T {}
 pub struct Options {
     /// Without it, only the reading tools are offered.
     pub allow_write: bool,
+    /// Applied to everything an agent sends.
+    pub redactor: Redactor,
+    /// Where runs happen. `None` on the team server, which runs nothing:
+    /// the work happens where its shell is (`tacit mcp` on that machine),
+    /// and reaches the team by sync.
+    pub runs: Option<RunOptions>,
+}
+
+/// How runs are driven on this machine.
+#[derive(Clone)]
+pub struct RunOptions {
     pub journal_dir: PathBuf,
     pub runtime_dir: PathBuf,
     /// The `tacit` binary the recorded shell's integration calls back.
     pub tacit_exe: PathBuf,
     pub shell: ShellKind,
     pub shell_program: PathBuf,
-    pub redactor: Redactor,
     pub max_output_bytes: usize,
     pub command_timeout: Duration,
     /// Where a run starts unless `start_run` names a folder.
@@ -102,6 +113,39 @@ pub async fn serve_stdio<S: McpStore>(store: S, opts: Options) -> Result<(), Str
     let _ = running.waiting().await;
     server.shutdown().await;
     Ok(())
+}
+
+/// The same tools over streamable HTTP, for the team server to mount at
+/// `/mcp` behind its token check (which puts the [`Caller`] in each
+/// request). Stateless, with plain JSON answers: any instance behind a
+/// load balancer can answer any request. No run is driven here, and no
+/// question is put to a person (that needs a session).
+pub fn http_service<S: McpStore + Clone>(
+    store: S,
+    redactor: Redactor,
+) -> rmcp::transport::StreamableHttpService<
+    Tacit<S>,
+    rmcp::transport::streamable_http_server::session::never::NeverSessionManager,
+> {
+    let server = Tacit::new(
+        store,
+        Options {
+            allow_write: true,
+            redactor,
+            runs: None,
+        },
+    );
+    let mut config = rmcp::transport::StreamableHttpServerConfig::default();
+    config.legacy_session_mode = false;
+    config.json_response = true;
+    // Bearer tokens guard it, not the Host header (a browser cannot send
+    // them cross-site); the server sits behind any name or proxy.
+    let config = config.disable_allowed_hosts();
+    rmcp::transport::StreamableHttpService::new(
+        move || Ok(server.clone()),
+        Default::default(),
+        config,
+    )
 }
 
 impl<S: McpStore> Tacit<S> {
@@ -385,10 +429,11 @@ tools! {
         "Propose a change to an SOP for its owner to review: what it should say and why, with evidence.";
 }
 
-fn tool_list(allow_write: bool) -> Vec<Tool> {
+fn tool_list(allow_write: bool, runs: bool) -> Vec<Tool> {
     TOOLS
         .iter()
         .filter(|t| allow_write || !t.write)
+        .filter(|t| runs || !RUN_TOOLS.contains(&t.name))
         .map(|t| {
             let schema = serde_json::to_value((t.schema)()).unwrap_or_default();
             let object = schema.as_object().cloned().unwrap_or_default();
@@ -425,8 +470,10 @@ impl<S: McpStore> ServerHandler for Tacit<S> {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
+        let opts = &self.inner.opts;
         Ok(ListToolsResult::with_all_items(tool_list(
-            self.inner.opts.allow_write,
+            opts.allow_write,
+            opts.runs.is_some(),
         )))
     }
 
@@ -497,12 +544,9 @@ impl<S: McpStore> ServerHandler for Tacit<S> {
             ));
         };
         let args = Value::Object(request.arguments.unwrap_or_default());
-        let result = if spec.write && !self.inner.opts.allow_write {
-            Err(format!(
-                "{name} changes the library and runs commands: this tacit mcp was started without --allow-write, so only search_sops, get_sop, list_runs and get_run are available"
-            ))
-        } else {
-            self.dispatch(&name, args, &context).await
+        let result = match self.refusal(spec, &context) {
+            Some(why) => Err(why),
+            None => self.dispatch(&name, args, &context).await,
         };
         Ok(match result {
             Ok(value) => CallToolResult::success(vec![ContentBlock::text(
@@ -515,6 +559,42 @@ impl<S: McpStore> ServerHandler for Tacit<S> {
 }
 
 const SKILLS_PAGE: usize = 50;
+
+/// Who is calling over HTTP: the team server's token check puts the
+/// caller in the request. `None` over stdio (the local user).
+fn http_caller(context: &RequestContext<RoleServer>) -> Option<Option<&Caller>> {
+    context
+        .extensions
+        .get::<http::request::Parts>()
+        .map(|parts| parts.extensions.get::<Caller>())
+}
+
+/// The run's author: the account over HTTP, the client's name over stdio.
+fn agent_name(context: &RequestContext<RoleServer>) -> String {
+    if let Some(Some(caller)) = http_caller(context) {
+        return caller.user.clone();
+    }
+    context
+        .peer
+        .peer_info()
+        .map(|i| i.client_info.name.clone())
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| "an MCP client".into())
+}
+
+fn no_runs_here() -> String {
+    "runs happen where their shell is: start `tacit mcp --allow-write` on that machine; `tacit sync` then shares the run with the team".into()
+}
+
+/// The tools that drive a run on this machine.
+const RUN_TOOLS: [&str; 6] = [
+    "start_run",
+    "run_step",
+    "record_step",
+    "ask_human",
+    "record_decision",
+    "finish_run",
+];
 
 fn skill_uri(sop: &Sop) -> String {
     format!("skill://{}/SKILL.md", tacit_sop::skill::skill_name(sop))
@@ -534,6 +614,36 @@ fn skill_of(sop: &Sop) -> Skill {
 }
 
 impl<S: McpStore> Tacit<S> {
+    /// Why this caller may not use this tool here, if they may not.
+    fn refusal(&self, spec: &ToolSpec, context: &RequestContext<RoleServer>) -> Option<String> {
+        let name = spec.name;
+        let caller = http_caller(context);
+        if let Some(None) = caller {
+            return Some("send an API token: Authorization: Bearer <token>".into());
+        }
+        if !spec.write {
+            return None;
+        }
+        if !self.inner.opts.allow_write {
+            return Some(format!(
+                "{name} changes the library and runs commands: this tacit mcp was started without --allow-write, so only search_sops, get_sop, list_runs and get_run are available"
+            ));
+        }
+        if let Some(Some(c)) = caller
+            && c.role < Role::Operator
+        {
+            return Some(format!(
+                "{name} needs the operator role; {} acts as {} here",
+                c.user,
+                c.role.as_str()
+            ));
+        }
+        if self.inner.opts.runs.is_none() && RUN_TOOLS.contains(&name) {
+            return Some(no_runs_here());
+        }
+        None
+    }
+
     /// The SOP behind `skill://NAME/SKILL.md`.
     async fn sop_of_skill(&self, uri: &str) -> Result<Sop, ErrorData> {
         let missing = || ErrorData::resource_not_found(format!("no skill at {uri}"), None);
@@ -724,7 +834,8 @@ impl<S: McpStore> Tacit<S> {
     }
 
     async fn start_run(&self, a: StartRun, context: &RequestContext<RoleServer>) -> ToolResult {
-        let opts = &self.inner.opts;
+        let opts = self.inner.opts.runs.as_ref().ok_or_else(no_runs_here)?;
+        let redactor = &self.inner.opts.redactor;
         let sop = tacit_library::sops::load_sop(self.store(), &a.sop, a.version)
             .await
             .map_err(|e| e.to_string())?;
@@ -770,12 +881,7 @@ impl<S: McpStore> Tacit<S> {
         if !cwd.is_dir() {
             return Err(format!("{} is not a folder", cwd.display()));
         }
-        let agent = context
-            .peer
-            .peer_info()
-            .map(|i| i.client_info.name.clone())
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| "an MCP client".into());
+        let agent = agent_name(context);
         let meta = tacit_library::runs::local_run(
             uuid::Uuid::now_v7().to_string(),
             &sop.id,
@@ -798,7 +904,7 @@ impl<S: McpStore> Tacit<S> {
                     .map(|v| (v.clone(), p.name.replace('_', "-")))
             })
             .collect();
-        let mut sink = JournalSink::new(journal, opts.redactor.clone()).with_secrets(secrets);
+        let mut sink = JournalSink::new(journal, redactor.clone()).with_secrets(secrets);
         let kept: BTreeMap<String, String> = a
             .params
             .iter()
@@ -994,7 +1100,12 @@ impl<S: McpStore> Tacit<S> {
         if a.action.trim().is_empty() {
             return Err("record_step needs the action: the command, or what was done".into());
         }
-        let max = self.inner.opts.max_output_bytes;
+        let max = self
+            .inner
+            .opts
+            .runs
+            .as_ref()
+            .map_or(128 * 1024, |r| r.max_output_bytes);
         let body = match a.kind {
             ActionKind::Shell => {
                 let output = a.output.unwrap_or_default();

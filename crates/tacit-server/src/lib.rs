@@ -13,6 +13,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod mcp;
 pub mod web;
 
 use std::future::Future;
@@ -20,13 +21,16 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use tacit_store::{Accounts, Store};
+use tacit_store::{Accounts, JournalBookkeeping, Store};
 
 pub use error::ApiError;
 
 /// A store the server can run on.
-pub trait ServerStore: Store + Accounts + Clone + Send + Sync + 'static {}
-impl<T: Store + Accounts + Clone + Send + Sync + 'static> ServerStore for T {}
+pub trait ServerStore:
+    Store + Accounts + JournalBookkeeping + Clone + Send + Sync + 'static
+{
+}
+impl<T: Store + Accounts + JournalBookkeeping + Clone + Send + Sync + 'static> ServerStore for T {}
 
 /// What every request sees.
 pub struct App<S> {
@@ -61,7 +65,8 @@ pub fn router_with<S: ServerStore>(store: S, redactor: tacit_redact::Redactor) -
         .merge(web::routes::<S>())
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(app)
+        .with_state(app.clone())
+        .merge(mcp::routes(app))
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in
