@@ -743,6 +743,24 @@ impl Operator for TerminalOperator {
             outcome.command,
             outcome.exit_code.map_or("?".into(), |c| c.to_string())
         );
+        let similar = similar_elsewhere(&self.db, &self.sop_id, outcome);
+        if !similar.is_empty() {
+            println!(
+                "{}",
+                self.style
+                    .bold("Elsewhere in the library, rules for something like it:")
+            );
+            for s in &similar {
+                println!(
+                    "  {} ({}): when {}\n    → {}\n    because {}",
+                    crate::render::safe(&s.sop_title),
+                    crate::render::safe(&s.sop_id),
+                    crate::render::safe(&s.rule.when.summary),
+                    crate::render::safe(&s.rule.then),
+                    crate::render::safe(&s.rule.because)
+                );
+            }
+        }
         if self.yes {
             return None;
         }
@@ -763,6 +781,41 @@ impl Operator for TerminalOperator {
             escalate: Some(escalate.trim().to_string()).filter(|e| !e.is_empty()),
         })
     }
+}
+
+/// The library's rules most like this failure, other SOPs' included. The
+/// operator is called inside the run's runtime, so the lookup gets its own
+/// thread; any error just means no suggestion.
+fn similar_elsewhere(
+    db: &std::path::Path,
+    sop_id: &str,
+    outcome: &CommandOutcome,
+) -> Vec<tacit_library::suggest::Suggestion> {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let rt = crate::runtime().ok()?;
+                rt.block_on(async {
+                    let store = SqliteStore::open(db).await.ok()?;
+                    let found = tacit_library::suggest::similar_rules(
+                        &store,
+                        &outcome.command,
+                        outcome.exit_code,
+                        &outcome.output,
+                        Some(sop_id),
+                        3,
+                    )
+                    .await
+                    .ok();
+                    store.close().await;
+                    found
+                })
+            })
+            .join()
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    })
 }
 
 pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {

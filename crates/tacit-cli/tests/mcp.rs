@@ -435,11 +435,40 @@ fn write_tools_are_refused_without_allow_write() {
     assert!(c.close().success());
 }
 
+/// Another team's SOP with a rule for what the deploy's broken health
+/// check prints.
+const RESTART_APP: &str = "---
+id: restart-app
+title: Restart the app
+version: 1
+---
+
+# Restart the app
+
+## Procedure
+
+### 1. Restart it
+
+```sh
+systemctl restart webapp
+```
+
+## Decision rules
+
+### Any step
+
+- **When** the app still runs the old version
+  (output contains `unhealthy: running`)
+  → **Then** Restart the app so it reads the new VERSION file
+  → **Because** The process reads VERSION only at start
+";
+
 #[test]
 fn without_elicitation_the_agent_is_told_to_ask_in_chat_and_record_the_decision() {
     let world = drafted();
     let dir = fresh(&world, "chat");
     broken_health(&dir);
+    import_runbook(&world, "restart-app", RESTART_APP);
     let mut c = Client::start(
         &world,
         &dir,
@@ -460,6 +489,13 @@ fn without_elicitation_the_agent_is_told_to_ask_in_chat_and_record_the_decision(
         next = c.call("run_step", json!({"run": run}))["next"].clone();
     }
     assert_eq!(next["what"], "unknown", "{next:#}");
+    // The library's similar rules come first, with their reasons.
+    let similar = &next["similar"][0];
+    assert_eq!(similar["sop"], "restart-app", "{next:#}");
+    assert_eq!(
+        similar["rule"]["because"],
+        "The process reads VERSION only at start"
+    );
     let asked = c.call("ask_human", json!({"run": run, "question": "What now?"}));
     assert_eq!(asked["asked"], false);
     assert!(
@@ -497,6 +533,18 @@ fn without_elicitation_the_agent_is_told_to_ask_in_chat_and_record_the_decision(
     );
     let verify = world.tacit(&["runs", "verify", &run]);
     assert!(verify.status.success());
+
+    // `tacit run` shows the same suggestion before it asks.
+    let again = fresh(&world, "chat-cli");
+    broken_health(&again);
+    let out = run_yes(&world, &again, &["--param", "version=1.4.2"]);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("Elsewhere in the library"), "{shown}");
+    assert!(shown.contains("Restart the app (restart-app)"), "{shown}");
+    assert!(
+        shown.contains("The process reads VERSION only at start"),
+        "{shown}"
+    );
 }
 
 #[test]

@@ -28,6 +28,7 @@ pub mod runs;
 pub mod sink;
 pub mod sops;
 pub mod status;
+pub mod suggest;
 pub mod sync;
 
 pub use drafting::{DraftOptions, Drafted, draft_into_store};

@@ -92,6 +92,9 @@ pub fn search_text(sop: &Sop) -> String {
     }
     for r in &sop.rules {
         parts.extend([r.when.summary.as_str(), r.then.as_str(), r.because.as_str()]);
+        // The output line a rule recognises: the error text people (and
+        // a failing run looking for similar rules) search for.
+        parts.extend(r.when.output_contains.as_deref());
     }
     for e in &sop.edge_cases {
         parts.extend([e.description.as_str(), e.handling.as_str()]);

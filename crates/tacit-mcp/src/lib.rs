@@ -1002,7 +1002,42 @@ impl<S: McpStore> Tacit<S> {
             .await
             .unwrap_or_else(|| Pause::Broken("the run's thread ended".into()));
         let happened = std::mem::take(&mut *run.feed.lock().unwrap());
-        let next = pause.describe(&run.sop);
+        let mut next = pause.describe(&run.sop);
+        if let Pause::Unknown {
+            command,
+            exit_code,
+            output,
+            ..
+        } = &pause
+        {
+            // What the rest of the library says about something like it.
+            let similar = tacit_library::suggest::similar_rules(
+                self.store(),
+                command,
+                *exit_code,
+                output,
+                Some(&run.sop.id),
+                3,
+            )
+            .await
+            .unwrap_or_default();
+            if !similar.is_empty() {
+                next["similar"] = json!(
+                    similar
+                        .iter()
+                        .map(|s| json!({
+                            "sop": s.sop_id,
+                            "title": s.sop_title,
+                            "rule": rule_json(&s.rule),
+                            "score": s.score,
+                        }))
+                        .collect::<Vec<_>>()
+                );
+                next["do"] = json!(
+                    "The SOP does not cover this; other SOPs have rules for something like it (`similar`): show them to the person. Do not apply one on your own: ask_human what to do and why (or ask in chat and record_decision)."
+                );
+            }
+        }
         run.state.lock().unwrap().waiting = Some(pause);
         json!({
             "happened": happened.events,
