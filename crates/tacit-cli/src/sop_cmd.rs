@@ -79,8 +79,34 @@ pub struct ExportArgs {
 
 pub use tacit_library::load_sop;
 
+/// The `[llm]` model, when the configuration turns it on.
+fn llm(
+    paths: &Paths,
+) -> Result<Option<(tacit_library::polish::LlmSettings, tacit_redact::Redactor)>> {
+    let config = crate::record::load_config(paths)?;
+    let c = &config.llm;
+    if !c.enabled {
+        return Ok(None);
+    }
+    if c.model.trim().is_empty() || c.base_url.trim().is_empty() {
+        return Err(crate::UsageError(
+            "[llm] is enabled but has no model or base_url: set both in the config file, or enabled = false".into(),
+        )
+        .into());
+    }
+    let settings = tacit_library::polish::LlmSettings {
+        base_url: c.base_url.clone(),
+        model: c.model.clone(),
+        api_key: std::env::var(&c.api_key_env).ok().filter(|k| !k.is_empty()),
+        timeout: std::time::Duration::from_secs(c.timeout_secs.max(1)),
+        retries: c.retries,
+    };
+    Ok(Some((settings, crate::record::redactor(&config)?)))
+}
+
 pub fn draft(paths: &Paths, args: DraftArgs) -> Result<ExitCode> {
     let rt = crate::runtime()?;
+    let llm = llm(paths)?;
     rt.block_on(async {
         let store = crate::runs::open_synced(paths).await?;
         let opts = tacit_library::DraftOptions {
@@ -88,9 +114,22 @@ pub fn draft(paths: &Paths, args: DraftArgs) -> Result<ExitCode> {
             include_guided: args.include_guided,
             author: tacit_core::current_user(),
             date: tacit_draft::date(tacit_core::now_ms()),
+            llm,
         };
-        let result = tacit_library::draft_into_store(&store, &args.name, &opts).await;
-        let sop = match result? {
+        let report = tacit_library::draft_with(&store, &args.name, &opts).await?;
+        match &report.polished {
+            Some(tacit_library::polish::PolishOutcome::Applied { model, parts }) if !parts.is_empty() => {
+                println!("{model} reworded: {} (commands, rules and reasons checked unchanged).", parts.join(", "));
+            }
+            Some(tacit_library::polish::PolishOutcome::Applied { model, .. }) => {
+                println!("{model} had nothing to reword.");
+            }
+            Some(tacit_library::polish::PolishOutcome::Kept { reason }) => {
+                eprintln!("kept the deterministic draft: {reason}");
+            }
+            None => {}
+        }
+        let sop = match report.drafted {
             Drafted::Saved(sop) => *sop,
             Drafted::Unchanged => {
                 println!("{} is unchanged: the runs say nothing new since the latest version.", args.name);

@@ -23,6 +23,38 @@ pub struct Config {
     pub capture: CaptureConfig,
     pub redact: RedactConfig,
     pub status: StatusConfig,
+    pub llm: LlmConfig,
+}
+
+/// `[llm]`: an OpenAI-compatible chat model (Ollama, llama.cpp's server,
+/// vLLM, OpenAI) that may reword drafts. Off unless `enabled`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmConfig {
+    pub enabled: bool,
+    /// Up to, not including, `/chat/completions`.
+    pub base_url: String,
+    pub model: String,
+    /// The environment variable holding the API key (never the key itself
+    /// in this file); unset or empty means no key (a local model).
+    pub api_key_env: String,
+    /// Seconds for one request.
+    pub timeout_secs: u64,
+    /// Extra attempts after a network failure, a timeout or a 5xx.
+    pub retries: u32,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        LlmConfig {
+            enabled: false,
+            base_url: "http://127.0.0.1:11434/v1".into(),
+            model: String::new(),
+            api_key_env: "TACIT_LLM_API_KEY".into(),
+            timeout_secs: 120,
+            retries: 1,
+        }
+    }
 }
 
 /// Thresholds for `tacit status --check`.
@@ -198,6 +230,22 @@ pattern = 'itk_[a-z0-9]{8}'
     #[test]
     fn unknown_keys_are_refused_not_ignored() {
         assert!(Config::parse("[ask]\nenabeld = false\n").is_err());
+        // A key in the file is refused: it comes from the environment.
+        assert!(Config::parse("[llm]\napi_key = \"sk-1\"\n").is_err());
+    }
+
+    #[test]
+    fn the_model_is_off_unless_turned_on() {
+        let c = Config::parse("").unwrap();
+        assert!(!c.llm.enabled);
+        let c = Config::parse(
+            "[llm]\nenabled = true\nmodel = \"qwen2.5:7b\"\nbase_url = \"http://gpu:8000/v1\"\ntimeout_secs = 30\n",
+        )
+        .unwrap();
+        assert!(c.llm.enabled);
+        assert_eq!(c.llm.model, "qwen2.5:7b");
+        assert_eq!(c.llm.api_key_env, "TACIT_LLM_API_KEY");
+        assert_eq!((c.llm.timeout_secs, c.llm.retries), (30, 1));
     }
 
     #[test]

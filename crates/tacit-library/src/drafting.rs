@@ -31,6 +31,17 @@ pub struct DraftOptions {
     pub author: String,
     /// Today, `YYYY-MM-DD` (the revision's date).
     pub date: String,
+    /// A model that may reword the draft (see [`crate::polish`]), and the
+    /// redaction applied to what it is sent. `None`: the draft as made.
+    pub llm: Option<(crate::polish::LlmSettings, tacit_redact::Redactor)>,
+}
+
+/// What drafting did, and what the model did to the wording.
+#[derive(Debug)]
+pub struct DraftReport {
+    pub drafted: Drafted,
+    /// `None` when no model is configured.
+    pub polished: Option<crate::polish::PolishOutcome>,
 }
 
 /// What drafting did.
@@ -113,10 +124,43 @@ pub async fn draft_into_store<S: Store>(
     name: &str,
     opts: &DraftOptions,
 ) -> Result<Drafted> {
+    Ok(draft_with(store, name, opts).await?.drafted)
+}
+
+/// [`draft_into_store`], saying what the model (if any) did. The model is
+/// called synchronously: drafting is a command someone waits for.
+pub async fn draft_with<S: Store>(
+    store: &S,
+    name: &str,
+    opts: &DraftOptions,
+) -> Result<DraftReport> {
     let inputs = runs_to_draft(store, name, opts).await?;
     let mut new = tacit_draft::draft(&inputs)
         .map_err(|e| LibraryError::Draft(format!("cannot draft {name}: {e}")))?;
+    let polished = opts.llm.as_ref().map(|(settings, redactor)| {
+        let p = crate::polish::polish(&new, &inputs, settings, redactor);
+        new = p.sop;
+        p.outcome
+    });
+    let credit = polished.as_ref().and_then(|p| p.credit());
+    let drafted = save_draft(store, name, new, &inputs, opts, credit).await?;
+    Ok(DraftReport { drafted, polished })
+}
+
+async fn save_draft<S: Store>(
+    store: &S,
+    name: &str,
+    mut new: Sop,
+    inputs: &[RunInput],
+    opts: &DraftOptions,
+    credit: Option<String>,
+) -> Result<Drafted> {
+    let with_credit = |summary: String| match &credit {
+        Some(c) => format!("{summary}; {c}"),
+        None => summary,
+    };
     let mut revision = new.revisions.pop().unwrap_or_default();
+    revision.summary = with_credit(revision.summary);
     revision.author = opts.author.clone();
     if !opts.date.is_empty() {
         revision.date = opts.date.clone();
@@ -154,7 +198,7 @@ pub async fn draft_into_store<S: Store>(
     if edited && same_content(&new, &base) {
         return Ok(Drafted::Unchanged);
     }
-    revision.summary = format!("Redrafted from {}", runs_word(inputs.len()));
+    revision.summary = with_credit(format!("Redrafted from {}", runs_word(inputs.len())));
     let (body, additions, conflicts) = if edited {
         let merged = tacit_review::redraft::merge(&base, &prev, &new);
         if merged.additions.is_empty() && merged.conflicts.is_empty() {

@@ -22,6 +22,7 @@ pub mod accounts;
 pub mod drafting;
 pub mod importing;
 pub mod keeping;
+pub mod polish;
 pub mod redaction;
 pub mod review;
 pub mod runs;
@@ -31,7 +32,7 @@ pub mod status;
 pub mod suggest;
 pub mod sync;
 
-pub use drafting::{DraftOptions, Drafted, draft_into_store};
+pub use drafting::{DraftOptions, DraftReport, Drafted, draft_into_store, draft_with};
 pub use importing::{
     FileOutcome, FileReport, ImportOptions, ImportReport, SourceFile, import_files,
 };
