@@ -524,7 +524,18 @@ fn without_elicitation_the_agent_is_told_to_ask_in_chat_and_record_the_decision(
         json!({"run": run, "outcome": "escalated", "summary": "rolled back, paged the on-call"}),
     );
     assert_eq!(done["said"], "escalated");
+    // The agent stopped the run: how it ended is its call, on record.
+    assert_eq!(done["outcome"], "escalated", "{done:#}");
     assert!(c.close().success());
+    let runs = world.tacit(&["runs", "--json"]);
+    let runs: Value = serde_json::from_slice(&runs.stdout).unwrap();
+    let listed = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == run.as_str())
+        .unwrap();
+    assert_eq!(listed["outcome"], "escalated", "{listed:#}");
     let props = world.tacit(&["proposals", "deploy-web", "--json"]);
     let props = String::from_utf8_lossy(&props.stdout);
     assert!(

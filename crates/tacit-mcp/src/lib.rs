@@ -1320,6 +1320,7 @@ impl<S: McpStore> Tacit<S> {
         // "stop" and ends.
         run.replies.lock().unwrap().take();
         let mut pause = run.state.lock().unwrap().waiting.take();
+        let ended_on_its_own = matches!(pause, Some(Pause::Done(_)));
         while !matches!(pause, Some(Pause::Done(_)) | Some(Pause::Broken(_))) {
             pause = Some(
                 run.pauses
@@ -1337,23 +1338,35 @@ impl<S: McpStore> Tacit<S> {
         let ran = report
             .as_ref()
             .map_or("interrupted", |r| r.outcome.as_str());
+        let mut outcome = ran;
         {
             let mut sink = run.sink.lock().unwrap();
             if let Some(o) = said
                 && o.as_str() != ran
             {
-                sink.record(EventBody::Note {
-                    text: format!(
-                        "{} ended the run as {}{}",
-                        run.meta.user,
-                        o.as_str(),
-                        if summary.trim().is_empty() {
-                            String::new()
-                        } else {
-                            format!(": {}", summary.trim())
-                        }
-                    ),
-                });
+                let why = if summary.trim().is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", summary.trim())
+                };
+                if ended_on_its_own {
+                    // The runner saw the procedure through: its outcome
+                    // stands, and the agent's differing word is kept.
+                    sink.record(EventBody::Warning {
+                        text: format!(
+                            "{} reported the run as {}, not {ran}{why}",
+                            run.meta.user,
+                            o.as_str()
+                        ),
+                    });
+                } else {
+                    // The agent stopped it: how it ended is the agent's call.
+                    sink.record(EventBody::Outcome {
+                        outcome: o.as_str().into(),
+                        summary: format!("{} ended the run{why}", run.meta.user),
+                    });
+                    outcome = o.as_str();
+                }
             }
             let status = match &report {
                 Some(r) if r.outcome != Outcome::Aborted => RunStatus::Completed,
@@ -1379,10 +1392,11 @@ impl<S: McpStore> Tacit<S> {
             None => 0,
         };
         let happened = std::mem::take(&mut *run.feed.lock().unwrap());
-        run.state.lock().unwrap().finished = Some(ran.to_string());
+        run.state.lock().unwrap().finished = Some(outcome.to_string());
         Ok(json!({
             "run": run.meta.id,
-            "outcome": ran,
+            "outcome": outcome,
+            "runner_outcome": ran,
             "said": said.map(FinishOutcome::as_str),
             "message": report.as_ref().map(|r| r.message.clone()),
             "steps": report.as_ref().map(|r| r.steps.iter().map(|s| json!({
