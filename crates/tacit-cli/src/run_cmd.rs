@@ -391,6 +391,9 @@ struct TerminalOperator {
     /// The recorder's risky-command patterns.
     risky: tacit_capture::ask::AskRules,
     allow_risky: bool,
+    /// The `[llm]` model, asked for an idea at a failure the SOP does not
+    /// cover.
+    llm: Option<(tacit_library::polish::LlmSettings, tacit_redact::Redactor)>,
 }
 
 impl TerminalOperator {
@@ -761,6 +764,37 @@ impl Operator for TerminalOperator {
                 );
             }
         }
+        if let Some((settings, redactor)) = &self.llm {
+            let mut situation = format!(
+                "Procedure: {}\nStep: {context}\nCommand: {}\nExit code: {}\nEnd of its output:\n{}\n",
+                self.sop_id,
+                outcome.command,
+                outcome.exit_code.map_or("?".into(), |c| c.to_string()),
+                tail_chars(&outcome.output, 3000)
+            );
+            for s in &similar {
+                situation.push_str(&format!(
+                    "Another procedure ({}) has this rule: when {} then {} because {}\n",
+                    s.sop_id, s.rule.when.summary, s.rule.then, s.rule.because
+                ));
+            }
+            match tacit_library::polish::suggest(settings, redactor, &situation) {
+                Ok(text) => println!(
+                    "{} {}\n  {}",
+                    self.style.bold("A model's suggestion"),
+                    self.style.dim(&format!(
+                        "({}, unverified: weigh it yourself)",
+                        settings.model
+                    )),
+                    crate::render::safe(&text).replace('\n', "\n  ")
+                ),
+                Err(why) => println!(
+                    "{}",
+                    self.style
+                        .dim(&format!("(no suggestion from the model: {why})"))
+                ),
+            }
+        }
         if self.yes {
             return None;
         }
@@ -781,6 +815,15 @@ impl Operator for TerminalOperator {
             escalate: Some(escalate.trim().to_string()).filter(|e| !e.is_empty()),
         })
     }
+}
+
+/// The last `max` bytes of `text`, on a character boundary.
+fn tail_chars(text: &str, max: usize) -> &str {
+    let mut start = text.len().saturating_sub(max);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    &text[start..]
 }
 
 /// The library's rules most like this failure, other SOPs' included. The
@@ -948,6 +991,7 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
         sop.version,
         short_id(&meta.id)
     );
+    let llm = crate::sop_cmd::llm(paths)?;
     let risky = tacit_capture::ask::AskRules::new(&config.ask, &config.risky_patterns())
         .context("a risky pattern in the config file is not a valid regex")?;
     let report = rt.block_on(async {
@@ -973,6 +1017,7 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
             editor: None,
             risky: risky.clone(),
             allow_risky: args.allow_risky,
+            llm: llm.clone(),
         };
         let runner = Runner {
             sop: &sop,

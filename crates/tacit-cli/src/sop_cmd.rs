@@ -80,7 +80,7 @@ pub struct ExportArgs {
 pub use tacit_library::load_sop;
 
 /// The `[llm]` model, when the configuration turns it on.
-fn llm(
+pub(crate) fn llm(
     paths: &Paths,
 ) -> Result<Option<(tacit_library::polish::LlmSettings, tacit_redact::Redactor)>> {
     let config = crate::record::load_config(paths)?;

@@ -171,3 +171,93 @@ fn without_the_model_the_deterministic_draft_is_kept_and_said() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A model that always says `content`; returns its URL and what it was sent.
+fn canned_model(content: &'static str) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/v1", listener.local_addr().unwrap());
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = bodies.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            seen.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&body).into_owned());
+            let text = json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]})
+                .to_string();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                text.len()
+            );
+        }
+    });
+    (base, bodies)
+}
+
+#[test]
+fn at_a_failure_no_rule_covers_the_run_shows_the_models_idea_first() {
+    let secret = "ghp_R8tY2kW9qLm4Zp7Xc1Vb6Nn3Hs5Dd0Ff2Gg8";
+    let (base, bodies) =
+        canned_model("Check that the service restarted; it may still run the old build.");
+    let world = World::new();
+    std::fs::write(
+        world.dir.path().join("config.toml"),
+        format!(
+            "[llm]\nenabled = true\nbase_url = \"{base}\"\nmodel = \"idea-3b\"\ntimeout_secs = 20\n"
+        ),
+    )
+    .unwrap();
+    let work = import_runbook(
+        &world,
+        "check-app",
+        &format!(
+            "# Check the app\n\n## Steps\n\n1. Check health\n\n   ```sh\n   echo 'unhealthy with token {secret}'; false\n   ```\n"
+        ),
+    );
+    let out = world
+        .command(&["run", "check-app", "--yes", "--shell", "bash"])
+        .current_dir(&work)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(12), "{stdout}");
+    assert!(
+        stdout.contains("A model's suggestion (idea-3b, unverified"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("it may still run the old build"),
+        "{stdout}"
+    );
+    let bodies = bodies.lock().unwrap();
+    assert_eq!(bodies.len(), 1);
+    assert!(
+        bodies[0].contains("Check health") && bodies[0].contains("unhealthy"),
+        "{}",
+        bodies[0]
+    );
+    assert!(
+        !bodies[0].contains(secret),
+        "the secret left the machine: {}",
+        bodies[0]
+    );
+    assert!(!bodies[0].contains("response_format"), "{}", bodies[0]);
+}

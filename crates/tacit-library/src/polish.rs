@@ -337,20 +337,27 @@ fn apply(draft: &Sop, a: Answer, renames: &BTreeMap<String, String>) -> (Sop, Ve
 }
 
 /// One request: the model's message content, or why there is none.
-fn ask(agent: &ureq::Agent, settings: &LlmSettings, messages: &[Value]) -> Result<String, String> {
+fn ask(
+    agent: &ureq::Agent,
+    settings: &LlmSettings,
+    messages: &[Value],
+    structured: bool,
+) -> Result<String, String> {
     let url = format!(
         "{}/chat/completions",
         settings.base_url.trim_end_matches('/')
     );
-    let body = json!({
+    let mut body = json!({
         "model": settings.model,
         "temperature": 0,
         "messages": messages,
-        "response_format": {"type": "json_schema", "json_schema": {
+    });
+    if structured {
+        body["response_format"] = json!({"type": "json_schema", "json_schema": {
             "name": "sop_wording", "strict": true, "schema": schema(),
-        }},
-    })
-    .to_string();
+        }});
+    }
+    let body = body.to_string();
     let mut attempt = 0;
     loop {
         let mut req = agent.post(&url).content_type("application/json");
@@ -408,11 +415,7 @@ pub fn polish(
         sop: draft.clone(),
         outcome: PolishOutcome::Kept { reason },
     };
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(settings.timeout))
-        .build()
-        .into();
+    let agent = agent(settings);
     let view = request_view(draft, &runs_excerpt(runs, redactor));
     // The draft comes from redacted runs; it is redacted again all the same.
     let user = redactor.redact(&view.to_string()).into_owned();
@@ -421,7 +424,7 @@ pub fn polish(
         json!({"role": "user", "content": user}),
     ];
     for round in 0..2 {
-        let content = match ask(&agent, settings, &messages) {
+        let content = match ask(&agent, settings, &messages, true) {
             Ok(c) => c,
             Err(why) => return kept(why),
         };
@@ -450,4 +453,36 @@ pub fn polish(
         )}));
     }
     kept("no answer".into())
+}
+
+fn agent(settings: &LlmSettings) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(settings.timeout))
+        .build()
+        .into()
+}
+
+const SUGGEST_SYSTEM: &str = "A person is following a standard operating procedure in a terminal. A command failed in a way the procedure does not cover. \
+In at most three short sentences, say what you would check or do next, and why. You cannot see their system: say so when unsure. Never suggest anything destructive without saying it is destructive.";
+
+/// The model's idea about a failure the SOP does not cover, for the person
+/// to weigh before they answer (tacit never applies it). `situation` is
+/// redacted before it is sent.
+pub fn suggest(
+    settings: &LlmSettings,
+    redactor: &Redactor,
+    situation: &str,
+) -> Result<String, String> {
+    let messages = [
+        json!({"role": "system", "content": SUGGEST_SYSTEM}),
+        json!({"role": "user", "content": redactor.redact(situation).into_owned()}),
+    ];
+    let text = ask(&agent(settings), settings, &messages, false)?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("the model said nothing".into());
+    }
+    // Shown in a terminal: a few lines at most.
+    Ok(text.chars().take(800).collect())
 }
