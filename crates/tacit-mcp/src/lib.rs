@@ -574,10 +574,10 @@ fn agent_name(context: &RequestContext<RoleServer>) -> String {
     if let Some(Some(caller)) = http_caller(context) {
         return caller.user.clone();
     }
+    // Per request on protocol 2026-07-28, from the session before it.
     context
-        .peer
-        .peer_info()
-        .map(|i| i.client_info.name.clone())
+        .client_info()
+        .map(|i| i.name)
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| "an MCP client".into())
 }
