@@ -5,9 +5,8 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
-use tacit_capture::integration::{ShellKind, find_program};
 use tacit_core::Paths;
 
 #[derive(Args, Debug)]
@@ -29,14 +28,7 @@ pub struct McpArgs {
 pub fn mcp(paths: &Paths, args: McpArgs) -> Result<ExitCode> {
     let config = crate::record::load_config(paths)?;
     let redactor = crate::record::redactor(&config)?;
-    let shell_name = args
-        .shell
-        .clone()
-        .unwrap_or_else(|| std::env::var("SHELL").unwrap_or_else(|_| "bash".into()));
-    let shell = ShellKind::from_program(&shell_name).unwrap_or(ShellKind::Bash);
-    let shell_program = find_program(&shell_name)
-        .or_else(|| find_program(shell.name()))
-        .with_context(|| format!("{} is not installed", shell.name()))?;
+    let (shell, shell_program) = crate::run_cmd::driven_shell(args.shell.as_deref())?;
     let opts = tacit_mcp::Options {
         allow_write: args.allow_write,
         redactor,

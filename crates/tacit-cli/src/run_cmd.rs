@@ -817,6 +817,18 @@ impl Operator for TerminalOperator {
     }
 }
 
+/// The shell a run is driven in: `--shell`, else `$SHELL`, else bash.
+pub(crate) fn driven_shell(asked: Option<&str>) -> Result<(ShellKind, std::path::PathBuf)> {
+    let name = asked
+        .map(str::to_string)
+        .unwrap_or_else(|| std::env::var("SHELL").unwrap_or_else(|_| "bash".into()));
+    let kind = ShellKind::from_program(&name).unwrap_or(ShellKind::Bash);
+    let program = find_program(&name)
+        .or_else(|| find_program(kind.name()))
+        .with_context(|| format!("{} is not installed", kind.name()))?;
+    Ok((kind, program))
+}
+
 /// The last `max` bytes of `text`, on a character boundary.
 fn tail_chars(text: &str, max: usize) -> &str {
     let mut start = text.len().saturating_sub(max);
@@ -893,14 +905,7 @@ pub fn run(paths: &Paths, args: RunArgs) -> Result<ExitCode> {
     }
     let config = crate::record::load_config(paths)?;
     let redactor = crate::record::redactor(&config)?;
-    let shell_name = args
-        .shell
-        .clone()
-        .unwrap_or_else(|| std::env::var("SHELL").unwrap_or_else(|_| "bash".into()));
-    let kind = ShellKind::from_program(&shell_name).unwrap_or(ShellKind::Bash);
-    let program = find_program(&shell_name)
-        .or_else(|| find_program(kind.name()))
-        .with_context(|| format!("{} is not installed", kind.name()))?;
+    let (kind, program) = driven_shell(args.shell.as_deref())?;
     let secrets: Vec<(String, String)> = sop
         .parameters
         .iter()

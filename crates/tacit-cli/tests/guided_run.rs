@@ -5,21 +5,6 @@ mod support;
 
 use support::*;
 
-/// The health check fails (the app reports an old version) until
-/// `state/fixed` exists.
-fn broken_health(dir: &std::path::Path) {
-    let health = dir.join("app/deploy/health.sh");
-    let script = std::fs::read_to_string(&health).unwrap();
-    std::fs::write(
-        &health,
-        script.replace(
-            "got=$(cat \"$root/current/VERSION\")",
-            "if [ -e \"$root/state/fixed\" ]; then got=$(cat \"$root/current/VERSION\"); else got=1.3.9; fi",
-        ),
-    )
-    .unwrap();
-}
-
 fn answer_the_failure(t: &mut Term) {
     t.expect("the SOP does not cover this");
     t.expect("what did you do: ");

@@ -11,12 +11,15 @@ use std::net::TcpListener;
 use serde_json::{Value, json};
 use support::*;
 
-/// Answers every request by echoing the draft it was sent, with better
-/// words: each step title gets a verb phrase, each rule's condition is
-/// reworded; commands, actions and reasons are copied.
-fn echo_model() -> String {
+type Bodies = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// A chat-completions server whose message content is `says(request)`;
+/// returns its URL and every request body it got.
+fn model(says: impl Fn(&Value) -> String + Send + 'static) -> (String, Bodies) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}/v1", listener.local_addr().unwrap());
+    let bodies = Bodies::default();
+    let seen = bodies.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { break };
@@ -36,24 +39,11 @@ fn echo_model() -> String {
             }
             let mut body = vec![0; length];
             let _ = reader.read_exact(&mut body);
-            let req: Value = serde_json::from_slice(&body).unwrap();
-            let draft: Value =
-                serde_json::from_str(req["messages"][1]["content"].as_str().unwrap()).unwrap();
-            let answer = json!({
-                "purpose": "Ship a release of the web app, with its migrations.",
-                "when_to_use": draft["when_to_use"],
-                "steps": draft["steps"].as_array().unwrap().iter().map(|s| json!({
-                    "title": format!("{} (reviewed)", s["title"].as_str().unwrap()),
-                    "description": "",
-                    "commands": s["commands"],
-                })).collect::<Vec<_>>(),
-                "parameters": draft["parameters"],
-                "rules": draft["rules"].as_array().unwrap().iter().map(|r| json!({
-                    "when": format!("when {}", r["when"].as_str().unwrap()),
-                    "then": r["then"], "because": r["because"],
-                })).collect::<Vec<_>>(),
-            });
-            let text = json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": answer.to_string()}}]})
+            seen.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&body).into_owned());
+            let req: Value = serde_json::from_slice(&body).unwrap_or_default();
+            let text = json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": says(&req)}}]})
                 .to_string();
             let _ = write!(
                 stream,
@@ -62,7 +52,33 @@ fn echo_model() -> String {
             );
         }
     });
-    base
+    (base, bodies)
+}
+
+/// Answers by echoing the draft it was sent, with better words: each step
+/// title gets a note, each rule's condition is reworded; commands, actions
+/// and reasons are copied.
+fn echo_model() -> String {
+    model(|req| {
+        let draft: Value =
+            serde_json::from_str(req["messages"][1]["content"].as_str().unwrap()).unwrap();
+        json!({
+            "purpose": "Ship a release of the web app, with its migrations.",
+            "when_to_use": draft["when_to_use"],
+            "steps": draft["steps"].as_array().unwrap().iter().map(|s| json!({
+                "title": format!("{} (reviewed)", s["title"].as_str().unwrap()),
+                "description": "",
+                "commands": s["commands"],
+            })).collect::<Vec<_>>(),
+            "parameters": draft["parameters"],
+            "rules": draft["rules"].as_array().unwrap().iter().map(|r| json!({
+                "when": format!("when {}", r["when"].as_str().unwrap()),
+                "then": r["then"], "because": r["because"],
+            })).collect::<Vec<_>>(),
+        })
+        .to_string()
+    })
+    .0
 }
 
 fn recorded(config: &str) -> World {
@@ -172,51 +188,11 @@ fn without_the_model_the_deterministic_draft_is_kept_and_said() {
     );
 }
 
-/// A model that always says `content`; returns its URL and what it was sent.
-fn canned_model(content: &'static str) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}/v1", listener.local_addr().unwrap());
-    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let seen = bodies.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { break };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-                if line == "\r\n" {
-                    break;
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            seen.lock()
-                .unwrap()
-                .push(String::from_utf8_lossy(&body).into_owned());
-            let text = json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]})
-                .to_string();
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
-                text.len()
-            );
-        }
-    });
-    (base, bodies)
-}
-
 #[test]
 fn at_a_failure_no_rule_covers_the_run_shows_the_models_idea_first() {
     let secret = "ghp_R8tY2kW9qLm4Zp7Xc1Vb6Nn3Hs5Dd0Ff2Gg8";
     let (base, bodies) =
-        canned_model("Check that the service restarted; it may still run the old build.");
+        model(|_| "Check that the service restarted; it may still run the old build.".into());
     let world = World::new();
     std::fs::write(
         world.dir.path().join("config.toml"),

@@ -160,20 +160,6 @@ impl Client {
     }
 }
 
-/// The health check fails until `state/fixed` exists.
-fn broken_health(dir: &Path) {
-    let health = dir.join("app/deploy/health.sh");
-    let script = std::fs::read_to_string(&health).unwrap();
-    std::fs::write(
-        &health,
-        script.replace(
-            "got=$(cat \"$root/current/VERSION\")",
-            "if [ -e \"$root/state/fixed\" ]; then got=$(cat \"$root/current/VERSION\"); else got=1.3.9; fi",
-        ),
-    )
-    .unwrap();
-}
-
 fn names(list: &Value) -> Vec<String> {
     list["result"]["tools"]
         .as_array()
