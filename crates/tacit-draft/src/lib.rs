@@ -932,6 +932,20 @@ pub fn draft_run(v: &RunView, mut params: params::Params) -> RunDraft {
             }),
             Kind::Check | Kind::Action => {
                 let explicit = c.step_title.clone();
+                // A manual step (an editor, another tool) takes its group's
+                // title when it is all the group did; otherwise `fallback`.
+                let manual_title = |fallback: String| match &explicit {
+                    Some(title)
+                        if remaining
+                            .iter()
+                            .filter(|&&k| v.cmds[k].step_title == explicit)
+                            .count()
+                            == 1 =>
+                    {
+                        title.clone()
+                    }
+                    _ => fallback,
+                };
                 if let Some(t) = &c.tool {
                     // Done with another tool (an API, a browser, a chat):
                     // a manual step that says what was done and with what.
@@ -940,22 +954,10 @@ pub fn draft_run(v: &RunView, mut params: params::Params) -> RunDraft {
                         instruction.push_str(&format!(": `{}`", one_line(&t.arguments)));
                     }
                     instruction.push_str(").");
-                    // The step's own title when the action is all its step
-                    // did (a manual step done with a tool); otherwise what
-                    // the action did.
-                    let alone_in_group = explicit.is_some()
-                        && remaining
-                            .iter()
-                            .filter(|&&k| v.cmds[k].step_title == explicit)
-                            .count()
-                            == 1;
                     out.steps.push(DraftStep {
                         key: format!("tool:{}:{}", t.tool, c.command.to_lowercase()),
                         step: Step {
-                            title: match &explicit {
-                                Some(title) if alone_in_group => title.clone(),
-                                _ => sentence(cmd_line),
-                            },
+                            title: manual_title(sentence(cmd_line)),
                             commands: Vec::new(),
                             instruction: Some(instruction),
                             cwd: None,
@@ -976,17 +978,7 @@ pub fn draft_run(v: &RunView, mut params: params::Params) -> RunDraft {
                         Some(f) => format!("Edit {f}"),
                         None => "Edit the file".to_string(),
                     };
-                    let alone_in_group = explicit.is_some()
-                        && remaining
-                            .iter()
-                            .filter(|&&k| v.cmds[k].step_title == explicit)
-                            .count()
-                            == 1;
-                    let title = if alone_in_group {
-                        explicit.clone().unwrap_or_else(|| what.clone())
-                    } else {
-                        what.clone()
-                    };
+                    let title = manual_title(what.clone());
                     out.steps.push(DraftStep {
                         key: format!("edit:{}", file.clone().unwrap_or_default()),
                         step: Step {
